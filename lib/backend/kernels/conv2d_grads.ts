@@ -1,0 +1,227 @@
+/**
+ * The two gradients of a 2-D convolution for the WASM backend, built on the
+ * backend's fast forward `Conv2D` (XNNPACK) where the geometry allows
+ * (stride 1, no dilation, NHWC), with direct loops as the general fallback.
+ *
+ * - Filter gradient: dW[kh,kw,ci,co] = Σ x[n, oh+kh−pt, ow+kw−pl, ci] · dy[n,oh,ow,co]
+ *   is a convolution of x (as [ci, H, W, n]) with dy (as [oH, oW, n, co]).
+ * - Input gradient: dx is the convolution of dy with the filter rotated by
+ *   180° and its channels swapped, padded so the output has the input's size.
+ *
+ * @module
+ */
+import { tf } from "../../tf.ts";
+import {
+  heapF32,
+  type KernelArgs,
+  release,
+  runKernel,
+  type TensorInfo,
+} from "./util.ts";
+
+type Conv2DInfo = ReturnType<typeof tf.backend_util.computeConv2DInfo>;
+
+interface ConvAttrs {
+  strides: [number, number] | number;
+  pad: "valid" | "same" | number | tf.backend_util.ExplicitPadding;
+  dataFormat?: "NHWC" | "NCHW";
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+function convInfo(
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+): Conv2DInfo {
+  if (attrs.dataFormat === "NCHW") {
+    throw new Error(
+      "convolution gradients on the wasm backend support NHWC only",
+    );
+  }
+  return tf.backend_util.computeConv2DInfo(
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+function stride1(info: Conv2DInfo): boolean {
+  return info.strideHeight === 1 && info.strideWidth === 1 &&
+    info.dilationHeight === 1 && info.dilationWidth === 1;
+}
+
+/** Filter gradient by direct loops (any stride and padding). */
+function filterGradDirect(
+  xs: Float32Array,
+  dys: Float32Array,
+  dw: Float32Array,
+  info: Conv2DInfo,
+): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci } = info;
+  const { outHeight: OH, outWidth: OW, outChannels: Co } = info;
+  const {
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
+  const pt = info.padInfo.top, pl = info.padInfo.left;
+  dw.fill(0);
+  for (let kh = 0; kh < KH; kh++) {
+    for (let kw = 0; kw < KW; kw++) {
+      for (let n = 0; n < N; n++) {
+        for (let oh = 0; oh < OH; oh++) {
+          const h = oh * sh + kh - pt;
+          if (h < 0 || h >= H) continue;
+          for (let ow = 0; ow < OW; ow++) {
+            const w = ow * sw + kw - pl;
+            if (w < 0 || w >= W) continue;
+            const xo = ((n * H + h) * W + w) * Ci;
+            const yo = ((n * OH + oh) * OW + ow) * Co;
+            for (let ci = 0; ci < Ci; ci++) {
+              const xv = xs[xo + ci];
+              const wo = ((kh * KW + kw) * Ci + ci) * Co;
+              for (let co = 0; co < Co; co++) dw[wo + co] += xv * dys[yo + co];
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Input gradient by direct loops (any stride and padding). */
+function inputGradDirect(
+  dys: Float32Array,
+  ws: Float32Array,
+  dx: Float32Array,
+  info: Conv2DInfo,
+): void {
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci } = info;
+  const { outHeight: OH, outWidth: OW, outChannels: Co } = info;
+  const {
+    filterHeight: KH,
+    filterWidth: KW,
+    strideHeight: sh,
+    strideWidth: sw,
+  } = info;
+  const pt = info.padInfo.top, pl = info.padInfo.left;
+  dx.fill(0);
+  for (let n = 0; n < N; n++) {
+    for (let oh = 0; oh < OH; oh++) {
+      for (let ow = 0; ow < OW; ow++) {
+        const yo = ((n * OH + oh) * OW + ow) * Co;
+        for (let kh = 0; kh < KH; kh++) {
+          const h = oh * sh + kh - pt;
+          if (h < 0 || h >= H) continue;
+          for (let kw = 0; kw < KW; kw++) {
+            const w = ow * sw + kw - pl;
+            if (w < 0 || w >= W) continue;
+            const xo = ((n * H + h) * W + w) * Ci;
+            for (let ci = 0; ci < Ci; ci++) {
+              const wo = ((kh * KW + kw) * Ci + ci) * Co;
+              let s = 0;
+              for (let co = 0; co < Co; co++) s += dys[yo + co] * ws[wo + co];
+              dx[xo + ci] += s;
+            }
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * `Conv2DBackpropFilter` for the WASM backend: inputs `{ x, dy }`,
+ * attributes `{ strides, pad, dataFormat, dimRoundingMode, filterShape }`.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilter });
+ * ```
+ */
+export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const info = convInfo(x.shape, attrs.filterShape, attrs);
+  if (stride1(info)) {
+    const p = info.padInfo;
+    const xT = runKernel(backend, "Transpose", { x }, { perm: [3, 1, 2, 0] });
+    const dyT = runKernel(backend, "Transpose", { x: dy }, {
+      perm: [1, 2, 0, 3],
+    });
+    const r = runKernel(backend, "Conv2D", { x: xT, filter: dyT }, {
+      strides: 1,
+      pad: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]],
+      dataFormat: "NHWC",
+      dilations: 1,
+    });
+    const out = runKernel(backend, "Transpose", { x: r }, {
+      perm: [1, 2, 0, 3],
+    });
+    release(backend, xT, dyT, r);
+    return out;
+  }
+  const out = backend.makeOutput(attrs.filterShape, "float32");
+  filterGradDirect(
+    heapF32(backend, x),
+    heapF32(backend, dy),
+    heapF32(backend, out),
+    info,
+  );
+  return out;
+}
+
+/**
+ * `Conv2DBackpropInput` for the WASM backend: inputs `{ dy, filter }`,
+ * attributes `{ strides, pad, dataFormat, dimRoundingMode, inputShape }`.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: conv2DBackpropInput });
+ * ```
+ */
+export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as ConvAttrs & { inputShape: number[] };
+  const dy = inputs.dy as TensorInfo;
+  const filter = inputs.filter as TensorInfo;
+  const info = convInfo(attrs.inputShape, filter.shape, attrs);
+  const p = info.padInfo;
+  const KH = info.filterHeight, KW = info.filterWidth;
+  const pads = [
+    KH - 1 - p.top,
+    KH - 1 - p.bottom,
+    KW - 1 - p.left,
+    KW - 1 - p.right,
+  ];
+  if (stride1(info) && pads.every((v) => v >= 0)) {
+    const flipped = runKernel(backend, "Reverse", { x: filter }, {
+      dims: [0, 1],
+    });
+    const swapped = runKernel(backend, "Transpose", { x: flipped }, {
+      perm: [0, 1, 3, 2],
+    });
+    const out = runKernel(backend, "Conv2D", { x: dy, filter: swapped }, {
+      strides: 1,
+      pad: [[0, 0], [pads[0], pads[1]], [pads[2], pads[3]], [0, 0]],
+      dataFormat: "NHWC",
+      dilations: 1,
+    });
+    release(backend, flipped, swapped);
+    return out;
+  }
+  const out = backend.makeOutput(attrs.inputShape, "float32");
+  inputGradDirect(
+    heapF32(backend, dy),
+    heapF32(backend, filter),
+    heapF32(backend, out),
+    info,
+  );
+  return out;
+}

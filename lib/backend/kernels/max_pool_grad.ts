@@ -1,0 +1,78 @@
+/**
+ * MaxPoolGrad for the WASM backend. Each output gradient goes to the
+ * position of its window's maximum (the first one, on ties), exactly as
+ * the tfjs CPU backend routes it. The stock WASM kernel of tfjs 4.22
+ * returns zero for windows whose values are all negative; this one does not.
+ *
+ * @module
+ */
+import { tf } from "../../tf.ts";
+import { heapF32, type KernelArgs, type TensorInfo } from "./util.ts";
+
+/**
+ * The kernel function: inputs `{ dy, input, output }`, attributes
+ * `{ filterSize, strides, pad, dimRoundingMode }`, NHWC.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: maxPoolGrad });
+ * ```
+ */
+export function maxPoolGrad(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs = {} } = args;
+  const dy = inputs.dy as TensorInfo;
+  const x = inputs.input as TensorInfo;
+  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
+    filterSize: [number, number] | number;
+    strides: [number, number] | number;
+    pad: "valid" | "same" | number;
+    dimRoundingMode?: "floor" | "round" | "ceil";
+  };
+  const info = tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    filterSize,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const out = backend.makeOutput(x.shape, "float32");
+  const xs = heapF32(backend, x);
+  const dys = heapF32(backend, dy);
+  const dx = heapF32(backend, out);
+  dx.fill(0);
+  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } =
+    info;
+  const { strideHeight, strideWidth, filterHeight, filterWidth } = info;
+  const padTop = info.padInfo.top, padLeft = info.padInfo.left;
+  const C = inChannels;
+  let o = 0;
+  for (let b = 0; b < batchSize; b++) {
+    const xBase = b * inHeight * inWidth * C;
+    for (let oh = 0; oh < outHeight; oh++) {
+      const h0 = oh * strideHeight - padTop;
+      const hStart = Math.max(0, h0),
+        hEnd = Math.min(inHeight, h0 + filterHeight);
+      for (let ow = 0; ow < outWidth; ow++) {
+        const w0 = ow * strideWidth - padLeft;
+        const wStart = Math.max(0, w0),
+          wEnd = Math.min(inWidth, w0 + filterWidth);
+        for (let c = 0; c < C; c++, o++) {
+          let best = -1;
+          let bestValue = -Infinity;
+          for (let h = hStart; h < hEnd; h++) {
+            for (let w = wStart; w < wEnd; w++) {
+              const i = xBase + (h * inWidth + w) * C + c;
+              if (best < 0 || xs[i] > bestValue) {
+                bestValue = xs[i];
+                best = i;
+              }
+            }
+          }
+          if (best >= 0) dx[best] += dys[o];
+        }
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,67 @@
+/**
+ * Small helpers for kernels written against the WASM backend: calling
+ * other registered kernels, and reading/writing tensor memory on the WASM
+ * heap.
+ *
+ * @module
+ */
+import { tf } from "../../tf.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+/** A tensor as kernels see it: shape, dtype and a handle to its data. */
+export type TensorInfo = tf.TensorInfo;
+/** The arguments a kernel function receives. */
+export interface KernelArgs {
+  inputs: tf.NamedTensorInfoMap;
+  backend: BackendWasm;
+  attrs?: tf.NamedAttrMap;
+}
+
+/**
+ * Runs another kernel registered for the `wasm` backend and returns its
+ * output. The caller disposes the result with {@link release} when it is an
+ * intermediate value.
+ *
+ * @example
+ * ```ts
+ * const t = runKernel(backend, "Transpose", { x }, { perm: [1, 0] });
+ * release(backend, t);
+ * ```
+ */
+export function runKernel(
+  backend: BackendWasm,
+  name: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): TensorInfo {
+  const config = tf.getKernel(name, "wasm");
+  if (config === undefined) {
+    throw new Error(`kernel ${name} is not registered for wasm`);
+  }
+  return config.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
+}
+
+/**
+ * Frees an intermediate tensor made inside a kernel.
+ *
+ * @example
+ * ```ts
+ * release(backend, runKernel(backend, "Transpose", { x }, { perm: [1, 0] }));
+ * ```
+ */
+export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
+  for (const info of infos) backend.disposeData(info.dataId);
+}
+
+/**
+ * A `Float32Array` view of a tensor's memory on the WASM heap. Views go stale
+ * when the heap grows, so take them after every allocation of the kernel.
+ *
+ * @example
+ * ```ts
+ * const values = heapF32(backend, x);
+ * ```
+ */
+export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
+  return backend.typedArrayFromHeap(info) as Float32Array;
+}

@@ -1,0 +1,128 @@
+/**
+ * The WebAssembly (SIMD) backend, set up for training. Stock
+ * `@tensorflow/tfjs-backend-wasm` 4.22 can run a conv net forward but not
+ * train it: it has no `Conv2DBackpropFilter`, and its `MaxPoolGrad` drops
+ * the gradient of all-negative windows. {@link initWasmBackend} registers
+ * this project's kernels for those ops (and a faster input gradient), then
+ * makes `wasm` the active backend.
+ *
+ * @example
+ * ```ts
+ * import { initWasmBackend } from "./backend/mod.ts";
+ * const info = await initWasmBackend();
+ * console.log(info); // { backend: "wasm", simd: true, threads: 1 }
+ * ```
+ *
+ * @module
+ */
+import { tf, tfWasm } from "../tf.ts";
+import {
+  conv2DBackpropFilter,
+  conv2DBackpropInput,
+} from "./kernels/conv2d_grads.ts";
+import { maxPoolGrad } from "./kernels/max_pool_grad.ts";
+import type { KernelArgs } from "./kernels/util.ts";
+
+/**
+ * What {@link initWasmBackend} set up.
+ *
+ * @example
+ * ```ts
+ * import type { WasmBackendInfo } from "./backend/mod.ts";
+ * const info: WasmBackendInfo = { backend: "wasm", simd: true, threads: 1 };
+ * ```
+ */
+export interface WasmBackendInfo {
+  backend: "wasm";
+  /** WebAssembly SIMD128 in use. */
+  simd: boolean;
+  /** Threads the backend computes with. */
+  threads: number;
+}
+
+/**
+ * Options of {@link initWasmBackend}.
+ *
+ * @example
+ * ```ts
+ * import type { WasmBackendOptions } from "./backend/mod.ts";
+ * const opts: WasmBackendOptions = { threads: 1 };
+ * ```
+ */
+export interface WasmBackendOptions {
+  /**
+   * Threads to compute with. The stock multi-threaded WASM build cannot
+   * start under Deno, so today the backend runs on one thread whatever is
+   * asked; the value is validated and reported.
+   */
+  threads?: number;
+}
+
+/** The kernels this project provides for the `wasm` backend. */
+const OUR_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+  Conv2DBackpropFilter: conv2DBackpropFilter,
+  Conv2DBackpropInput: conv2DBackpropInput,
+  MaxPoolGrad: maxPoolGrad,
+};
+
+let registered = false;
+
+/**
+ * Registers this project's training kernels for the `wasm` backend,
+ * replacing stock ones of the same name. Idempotent. Our kernels call only
+ * stock kernels that they do not replace, so this works before or after
+ * the backend starts; {@link initWasmBackend} does it for you.
+ *
+ * @example
+ * ```ts
+ * import { registerTrainingKernels } from "./backend/mod.ts";
+ * registerTrainingKernels();
+ * ```
+ */
+export function registerTrainingKernels(): void {
+  if (registered) return;
+  for (const [kernelName, kernelFunc] of Object.entries(OUR_KERNELS)) {
+    const stock = tf.getKernel(kernelName, "wasm");
+    if (stock !== undefined) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
+    });
+  }
+  registered = true;
+}
+
+/**
+ * Makes the WebAssembly backend the active TensorFlow.js backend, with the
+ * kernels training needs. Loads the backend's `.wasm` files from the
+ * installed npm package (no network), and reports SIMD and threads.
+ *
+ * @throws {Error} when the WASM backend cannot start or `threads` is not a positive integer.
+ * @example
+ * ```ts
+ * import { initWasmBackend } from "./backend/mod.ts";
+ * const { simd, threads } = await initWasmBackend();
+ * ```
+ */
+export async function initWasmBackend(
+  options: WasmBackendOptions = {},
+): Promise<WasmBackendInfo> {
+  const { threads } = options;
+  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+    throw new Error(`threads must be a positive integer, got ${threads}.`);
+  }
+  if (tf.getBackend() !== "wasm" || !registered) {
+    registerTrainingKernels();
+    const ok = await tf.setBackend("wasm");
+    if (!ok) {
+      throw new Error(
+        "The TensorFlow.js WASM backend failed to start; reinstall the npm packages (deno install) and try again.",
+      );
+    }
+  }
+  await tf.ready();
+  if (threads !== undefined) tfWasm.setThreadsCount(threads);
+  const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
+  return { backend: "wasm", simd, threads: tfWasm.getThreadsCount() };
+}

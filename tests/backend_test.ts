@@ -1,0 +1,191 @@
+/**
+ * Every op of MiniVGGNet's forward and backward pass on the WASM backend
+ * (with this project's kernels) against the tfjs CPU backend, the
+ * numerical reference. Inputs have both signs; shapes, strides 1 and 2, and
+ * "same"/"valid" padding vary.
+ *
+ * Bound: max |wasm − cpu| ≤ 1e-4 × max |cpu| (+1e-6) per output. Float32
+ * sums taken in a different order differ by ~1e-6 relative; a wrong kernel
+ * differs by O(1).
+ */
+import assert from "node:assert/strict";
+import { initWasmBackend, tf } from "../lib/mod.ts";
+
+const REL = 1e-4;
+
+await initWasmBackend();
+
+/** Deterministic values in [-1, 1) from a seed. */
+function randomValues(n: number, seed: number): Float32Array {
+  let s = seed >>> 0;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s ^ (s >>> 15), 0x2c1b3c6d) + 0x6d2b79f5) >>> 0;
+    out[i] = (s / 2 ** 32) * 2 - 1;
+  }
+  return out;
+}
+
+type Inputs = Record<string, { shape: number[]; values: Float32Array }>;
+
+function makeInputs(shapes: Record<string, number[]>, seed: number): Inputs {
+  const inputs: Inputs = {};
+  let k = seed;
+  for (const [name, shape] of Object.entries(shapes)) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    inputs[name] = { shape, values: randomValues(n, ++k * 7919) };
+  }
+  return inputs;
+}
+
+/**
+ * Runs `f` and the gradients of sum(f · dy) with respect to every input on
+ * `backend`, returning plain arrays.
+ */
+async function evaluate(
+  backend: string,
+  inputs: Inputs,
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor,
+): Promise<Float32Array[]> {
+  await tf.setBackend(backend);
+  const names = Object.keys(inputs);
+  const tensors = names.map((n) =>
+    tf.tensor(inputs[n].values, inputs[n].shape)
+  );
+  const results = tf.tidy(() => {
+    const call = (...ts: tf.Tensor[]) =>
+      f(Object.fromEntries(names.map((n, i) => [n, ts[i]])));
+    const y = call(...tensors);
+    const dy = tf.tensor(randomValues(y.size, 12345), y.shape);
+    const grads = tf.grads((...ts: tf.Tensor[]) =>
+      tf.sum(tf.mul(call(...ts), dy))
+    )(tensors);
+    return [y, ...grads];
+  });
+  const arrays = results.map((t) => t.dataSync() as Float32Array);
+  tf.dispose([...tensors, ...results]);
+  return arrays;
+}
+
+async function compare(
+  label: string,
+  shapes: Record<string, number[]>,
+  f: (t: Record<string, tf.Tensor>) => tf.Tensor,
+  seed = 1,
+): Promise<void> {
+  const inputs = makeInputs(shapes, seed);
+  const cpu = await evaluate("cpu", inputs, f);
+  const wasm = await evaluate("wasm", inputs, f);
+  await tf.setBackend("wasm");
+  const outNames = ["output", ...Object.keys(shapes).map((n) => `d/d${n}`)];
+  cpu.forEach((ref, i) => {
+    const got = wasm[i];
+    assert.equal(got.length, ref.length, `${label} ${outNames[i]}: size`);
+    let maxRef = 0, maxDiff = 0;
+    for (let j = 0; j < ref.length; j++) {
+      maxRef = Math.max(maxRef, Math.abs(ref[j]));
+      maxDiff = Math.max(maxDiff, Math.abs(ref[j] - got[j]));
+    }
+    assert.ok(
+      maxDiff <= REL * maxRef + 1e-6,
+      `${label} ${
+        outNames[i]
+      }: max |wasm-cpu| = ${maxDiff} vs max |cpu| = ${maxRef}`,
+    );
+  });
+}
+
+const convCases: Array<{
+  x: number[];
+  w: number[];
+  stride: 1 | 2;
+  pad: "same" | "valid";
+}> = [
+  { x: [2, 28, 28, 1], w: [3, 3, 1, 32], stride: 1, pad: "same" },
+  { x: [2, 14, 14, 32], w: [3, 3, 32, 64], stride: 1, pad: "same" },
+  { x: [3, 9, 7, 4], w: [3, 3, 4, 5], stride: 1, pad: "valid" },
+  { x: [2, 9, 8, 3], w: [3, 3, 3, 4], stride: 2, pad: "same" },
+  { x: [2, 9, 8, 3], w: [3, 2, 3, 4], stride: 2, pad: "valid" },
+  { x: [1, 6, 6, 2], w: [5, 5, 2, 3], stride: 1, pad: "same" },
+];
+
+for (const c of convCases) {
+  const label = `conv2d x${c.x} w${c.w} stride ${c.stride} ${c.pad}`;
+  Deno.test(`wasm matches cpu: ${label}`, () =>
+    compare(
+      label,
+      { x: c.x, w: c.w },
+      (t) => tf.conv2d(t.x as tf.Tensor4D, t.w as tf.Tensor4D, c.stride, c.pad),
+    ));
+}
+
+Deno.test("wasm matches cpu: fused conv2d + bias + relu (the Conv2D layer's path)", () =>
+  compare(
+    "fused conv2d",
+    { x: [2, 10, 10, 3], w: [3, 3, 3, 8], b: [8] },
+    (t) =>
+      tf.fused.conv2d({
+        x: t.x as tf.Tensor4D,
+        filter: t.w as tf.Tensor4D,
+        strides: 1,
+        pad: "same",
+        bias: t.b,
+        activation: "relu",
+      }),
+  ));
+
+const poolCases: Array<
+  { x: number[]; size: number; stride: number; pad: "same" | "valid" }
+> = [
+  { x: [2, 28, 28, 32], size: 2, stride: 2, pad: "valid" },
+  { x: [2, 7, 7, 3], size: 2, stride: 2, pad: "same" },
+  { x: [2, 8, 8, 3], size: 3, stride: 1, pad: "same" },
+  { x: [1, 9, 9, 2], size: 3, stride: 2, pad: "valid" },
+];
+for (const c of poolCases) {
+  const label = `maxPool x${c.x} size ${c.size} stride ${c.stride} ${c.pad}`;
+  Deno.test(`wasm matches cpu: ${label}`, () =>
+    compare(
+      label,
+      { x: c.x },
+      (t) => tf.maxPool(t.x as tf.Tensor4D, c.size, c.stride, c.pad),
+    ));
+}
+
+Deno.test("wasm matches cpu: maxPool gradient of all-negative windows is routed to the max", async () => {
+  // Every value negative: the stock wasm kernel of tfjs 4.22 returns zeros here.
+  await compare(
+    "maxPool negative",
+    { x: [2, 4, 4, 3] },
+    (t) => tf.maxPool(tf.sub(tf.abs(t.x), 2) as tf.Tensor4D, 2, 2, "valid"),
+  );
+  const x = tf.tensor4d([-4, -3, -2, -1], [1, 2, 2, 1]);
+  const g = tf.grad((v) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid")))(
+    x,
+  );
+  assert.deepEqual(Array.from(g.dataSync()), [0, 0, 0, 1]);
+  tf.dispose([x, g]);
+});
+
+Deno.test("wasm matches cpu: relu, batch norm with batch statistics", () =>
+  compare("relu+batchnorm", { x: [4, 5, 5, 6], gamma: [6], beta: [6] }, (t) => {
+    const r = tf.relu(t.x);
+    const { mean, variance } = tf.moments(r, [0, 1, 2]);
+    return tf.batchNorm(r, mean, variance, t.beta, t.gamma, 1e-3);
+  }));
+
+Deno.test("wasm matches cpu: dense + softmax + categorical cross-entropy", () =>
+  compare("dense+softmax+xent", { x: [8, 40], w: [40, 10], b: [10] }, (t) => {
+    const logits = tf.add(tf.matMul(t.x, t.w), t.b);
+    const labels = tf.oneHot(
+      tf.tensor1d([0, 1, 2, 3, 4, 5, 6, 9], "int32"),
+      10,
+    );
+    return tf.losses.softmaxCrossEntropy(labels, logits);
+  }));
+
+Deno.test("wasm matches cpu: flatten, dropout mask multiply, mean", () =>
+  compare("flatten+dropout", { x: [3, 4, 4, 5] }, (t) => {
+    const flat = tf.reshape(t.x, [3, 80]);
+    return tf.mean(tf.dropout(flat, 0.5, undefined, 7), 0);
+  }));

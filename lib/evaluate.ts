@@ -1,0 +1,145 @@
+/**
+ * Predictions on a split, in batches, as plain arrays; and the evaluation
+ * numbers a training run reports (built on the pure functions of
+ * `metrics.ts`).
+ *
+ * @example
+ * ```ts
+ * import { evaluateModel, predictSplit } from "./evaluate.ts";
+ * const preds = predictSplit(model, data.test);
+ * const result = evaluateModel(data.test.labels, preds, data.classNames);
+ * console.log(result.report.accuracy);
+ * ```
+ *
+ * @module
+ */
+import { tf } from "./tf.ts";
+import type { Split } from "./data.ts";
+import { imagesToTensor } from "./train.ts";
+import { classificationReport, confusionMatrix } from "./metrics.ts";
+import type { Report } from "./types.ts";
+
+/**
+ * Class probabilities for every image, and the top class with its
+ * probability.
+ *
+ * @example
+ * ```ts
+ * const { predicted, confidence } = predictSplit(model, data.test);
+ * console.log(predicted[0], confidence[0]);
+ * ```
+ */
+export interface Predictions {
+  /** `count × classes` probabilities, row-major. */
+  probabilities: Float32Array;
+  /** Index of the most probable class, per image. */
+  predicted: Uint8Array;
+  /** Probability of that class, per image. */
+  confidence: Float32Array;
+  classes: number;
+  count: number;
+}
+
+/**
+ * Runs `model.predict` over a split in batches (default 256) and collects
+ * probabilities, predicted classes and confidences. Disposes every tensor.
+ *
+ * @example
+ * ```ts
+ * import { predictSplit } from "./evaluate.ts";
+ * const preds = predictSplit(model, data.test);
+ * ```
+ */
+export function predictSplit(
+  model: tf.LayersModel,
+  split: Pick<Split, "images" | "count">,
+  batchSize = 256,
+): Predictions {
+  const classes = (model.outputs[0].shape[1] ?? 10) as number;
+  const probabilities = new Float32Array(split.count * classes);
+  for (let start = 0; start < split.count; start += batchSize) {
+    const end = Math.min(start + batchSize, split.count);
+    const probs = tf.tidy(() => {
+      const x = imagesToTensor(split.images.subarray(start * 784, end * 784));
+      return model.predict(x, { batchSize }) as tf.Tensor;
+    });
+    probabilities.set(probs.dataSync() as Float32Array, start * classes);
+    probs.dispose();
+  }
+  const predicted = new Uint8Array(split.count);
+  const confidence = new Float32Array(split.count);
+  for (let i = 0; i < split.count; i++) {
+    let best = 0;
+    for (let c = 1; c < classes; c++) {
+      if (probabilities[i * classes + c] > probabilities[i * classes + best]) {
+        best = c;
+      }
+    }
+    predicted[i] = best;
+    confidence[i] = probabilities[i * classes + best];
+  }
+  return { probabilities, predicted, confidence, classes, count: split.count };
+}
+
+/**
+ * The evaluation of a model on labelled data: report and confusion matrix.
+ *
+ * @example
+ * ```ts
+ * const { report, confusion } = evaluateModel(labels, preds, CLASS_NAMES);
+ * ```
+ */
+export interface Evaluation {
+  report: Report;
+  confusion: number[][];
+}
+
+/**
+ * Classification report and confusion matrix of predictions against labels.
+ *
+ * @example
+ * ```ts
+ * import { evaluateModel } from "./evaluate.ts";
+ * const { report } = evaluateModel(data.test.labels, predictSplit(model, data.test), data.classNames);
+ * ```
+ */
+export function evaluateModel(
+  labels: ArrayLike<number>,
+  predictions: Pick<Predictions, "predicted">,
+  classNames: readonly string[],
+): Evaluation {
+  return {
+    report: classificationReport(labels, predictions.predicted, classNames),
+    confusion: confusionMatrix(
+      labels,
+      predictions.predicted,
+      classNames.length,
+    ),
+  };
+}
+
+/**
+ * `predictions.csv`: header `index,label,predicted,confidence`, one row per
+ * image in split order.
+ *
+ * @example
+ * ```ts
+ * import { predictionsCsv } from "./evaluate.ts";
+ * predictionsCsv(new Uint8Array([3]), { predicted: new Uint8Array([3]), confidence: new Float32Array([0.9]) });
+ * // "index,label,predicted,confidence\n0,3,3,0.900000\n"
+ * ```
+ */
+export function predictionsCsv(
+  labels: ArrayLike<number>,
+  predictions: Pick<Predictions, "predicted" | "confidence">,
+): string {
+  const rows = ["index,label,predicted,confidence"];
+  for (let i = 0; i < labels.length; i++) {
+    rows.push(
+      `${i},${labels[i]},${predictions.predicted[i]},${
+        predictions.confidence[i].toFixed(6)
+      }`,
+    );
+  }
+  return rows.join("\n") + "\n";
+}

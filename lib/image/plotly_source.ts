@@ -1,0 +1,97 @@
+/**
+ * Reads the minified plotly.js bundle of the npm package `plotly.js-dist-min`
+ * (mapped in `deno.json`), to embed in standalone HTML pages with
+ * `figureHtml` from `lib/plots.ts`. This module does I/O: it needs read
+ * permission for the project's `node_modules` directory, which exists once
+ * `deno install` has run (the project uses `"nodeModulesDir": "auto"`).
+ *
+ * @example
+ * ```ts
+ * import { plotlyJsSource } from "./plotly_source.ts";
+ * const js = await plotlyJsSource();
+ * console.log(js.length > 1_000_000); // true
+ * ```
+ *
+ * @module
+ */
+
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const PACKAGE = "plotly.js-dist-min";
+const BUNDLE = "plotly.min.js";
+
+let cached: Promise<string> | undefined;
+
+/** Paths where the bundle may be, best guess first. */
+function candidates(): string[] {
+  const paths: string[] = [];
+  try {
+    // With a node_modules directory this resolves to the package's main file.
+    const resolved = import.meta.resolve(PACKAGE);
+    if (resolved.startsWith("file:")) {
+      const file = fileURLToPath(resolved);
+      paths.push(file.endsWith(".js") ? file : join(file, BUNDLE));
+    }
+  } catch {
+    // Not resolvable from here (no import map entry): fall back to searching.
+  }
+  // Walk up from this module and from the working directory to a
+  // node_modules directory holding the package.
+  const starts: string[] = [Deno.cwd()];
+  if (import.meta.url.startsWith("file:")) {
+    starts.unshift(dirname(fileURLToPath(import.meta.url)));
+  }
+  for (const start of starts) {
+    let dir = start;
+    for (;;) {
+      paths.push(join(dir, "node_modules", PACKAGE, BUNDLE));
+      const parent = dirname(dir);
+      if (parent === dir) break;
+      dir = parent;
+    }
+  }
+  return [...new Set(paths)];
+}
+
+async function load(): Promise<string> {
+  const tried = candidates();
+  for (const path of tried) {
+    try {
+      return await Deno.readTextFile(path);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  throw new Error(
+    `Cannot find ${PACKAGE}/${BUNDLE}; run \`deno install\` in the project root to fill node_modules.`,
+  );
+}
+
+/**
+ * The source text of plotly.js (`plotly.js-dist-min/plotly.min.js`, about
+ * 4.8 MB), read once and cached for later calls. Looks where
+ * `import.meta.resolve("plotly.js-dist-min")` points, then in the
+ * `node_modules` directories above this module and the working directory.
+ * Rejects with an Error saying to run `deno install` when the package is
+ * missing, or with the file-system error (e.g. `NotCapable` without
+ * `--allow-read`); a failed read is not cached.
+ *
+ * @example
+ * ```ts
+ * import { plotlyJsSource } from "./plotly_source.ts";
+ * import { figureHtml, classBalanceFigure } from "../plots.ts";
+ * const html = figureHtml(
+ *   [classBalanceFigure([3, 4], ["Bag", "Coat"])],
+ *   await plotlyJsSource(),
+ *   "Class balance",
+ * );
+ * ```
+ */
+export function plotlyJsSource(): Promise<string> {
+  cached ??= load().catch((e) => {
+    cached = undefined;
+    throw e;
+  });
+  return cached;
+}

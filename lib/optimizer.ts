@@ -1,0 +1,105 @@
+/**
+ * Keras-style SGD with momentum and time-based learning-rate decay, as the
+ * seed recipe uses it (Keras 2's `SGD(lr, momentum, decay)`):
+ *
+ *     lr_t = lr0 / (1 + decay · t)      t = batches seen so far
+ *     v    = momentum · v − lr_t · g
+ *     w    = w + v
+ *
+ * tfjs's own `MomentumOptimizer` accumulates raw gradients and scales by the
+ * current rate (`w −= lr_t · (m·a + g)`), which differs once the rate
+ * decays; this class follows Keras exactly.
+ *
+ * @example
+ * ```ts
+ * import { DecayedMomentumSGD } from "./optimizer.ts";
+ * const opt = new DecayedMomentumSGD(0.01, 0.9, 0.01 / 25);
+ * opt.learningRateAt(2500); // 0.005
+ * ```
+ *
+ * @module
+ */
+import { tf } from "./tf.ts";
+
+/**
+ * SGD with momentum and per-batch time-based decay (Keras 2 semantics).
+ *
+ * @example
+ * ```ts
+ * import { DecayedMomentumSGD } from "./optimizer.ts";
+ * model.compile({ optimizer: new DecayedMomentumSGD(0.01, 0.9, 4e-4), loss: "categoricalCrossentropy" });
+ * ```
+ */
+export class DecayedMomentumSGD extends tf.Optimizer {
+  /** Name used by tfjs serialization. */
+  static className = "DecayedMomentumSGD";
+  private velocities = new Map<string, tf.Variable>();
+
+  constructor(
+    readonly initialLearningRate: number,
+    readonly momentum: number,
+    readonly decay: number,
+  ) {
+    super();
+  }
+
+  /** The learning rate in force for batch number `t` (0-based). */
+  learningRateAt(t: number): number {
+    return this.initialLearningRate / (1 + this.decay * t);
+  }
+
+  /** The learning rate the next batch will use. */
+  get learningRate(): number {
+    return this.learningRateAt(this.iterations);
+  }
+
+  applyGradients(
+    variableGradients: tf.NamedTensorMap | {
+      name: string;
+      tensor: tf.Tensor;
+    }[],
+  ): void {
+    const entries = Array.isArray(variableGradients)
+      ? variableGradients.map((g) => [g.name, g.tensor] as const)
+      : Object.entries(variableGradients);
+    const lr = this.learningRate;
+    tf.tidy(() => {
+      const lrT = tf.scalar(-lr);
+      const mT = tf.scalar(this.momentum);
+      for (const [name, grad] of entries) {
+        if (grad == null) continue;
+        const value = tf.engine().registeredVariables[name];
+        let v = this.velocities.get(name);
+        if (v === undefined) {
+          v = tf.variable(tf.zerosLike(value), false);
+          this.velocities.set(name, v);
+        }
+        const next = tf.add(tf.mul(mT, v), tf.mul(lrT, grad));
+        v.assign(next);
+        value.assign(tf.add(value, next));
+      }
+    });
+    this.incrementIterations();
+  }
+
+  override dispose(): void {
+    for (const v of this.velocities.values()) v.dispose();
+    this.velocities.clear();
+    super.dispose();
+  }
+
+  getConfig(): tf.serialization.ConfigDict {
+    return {
+      initialLearningRate: this.initialLearningRate,
+      momentum: this.momentum,
+      decay: this.decay,
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    return new cls(config.initialLearningRate, config.momentum, config.decay);
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Everything a training run writes to its output folder (the output
+ * contract): the model in two forms, history, report, confusion matrix,
+ * predictions, charts, montage and the run record. Each file is written
+ * atomically, so an interrupted run never leaves half a file.
+ *
+ * @example
+ * ```ts
+ * import { writeRunOutputs } from "./outputs.ts";
+ * const files = await writeRunOutputs("out/run", { model, history, test, predictions, run });
+ * ```
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { tf, tfWasm } from "./tf.ts";
+import { IMAGE_SIZE, PIXELS, type Split } from "./data.ts";
+import {
+  type BundleMetadata,
+  PREPROCESSING,
+  saveBundle,
+  saveModelDir,
+} from "./bundle.ts";
+import { evaluateModel, type Predictions, predictionsCsv } from "./evaluate.ts";
+import { formatReport } from "./metrics.ts";
+import { figureHtml, historyFigure } from "./plots.ts";
+import { plotlyJsSource } from "./image/plotly_source.ts";
+import { renderHistoryChart } from "./image/chart.ts";
+import { renderMontage } from "./image/montage.ts";
+import { encodePng } from "./image/png.ts";
+import { makeRng, sample } from "./random.ts";
+import { writeFileAtomic } from "./files.ts";
+import type { EpochRecord, Report, RgbaImage } from "./types.ts";
+
+/**
+ * The files of the output contract, in the order they are written.
+ *
+ * @example
+ * ```ts
+ * import { OUTPUT_FILES } from "./outputs.ts";
+ * OUTPUT_FILES.includes("montage.png"); // true
+ * ```
+ */
+export const OUTPUT_FILES: readonly string[] = Object.freeze([
+  "model",
+  "model.zip",
+  "history.json",
+  "report.txt",
+  "report.json",
+  "confusion.json",
+  "predictions.csv",
+  "plot.html",
+  "plot.png",
+  "montage.png",
+  "run.json",
+]);
+
+/**
+ * Picks `count` random test items (seeded) and renders the 4×4 montage:
+ * each image upscaled to 96×96 with its predicted class name, green when
+ * right, red when wrong.
+ *
+ * @example
+ * ```ts
+ * import { montageFor } from "./outputs.ts";
+ * const png = encodePng(montageFor(data.test, predictions, CLASS_NAMES, 7));
+ * ```
+ */
+export function montageFor(
+  split: Split,
+  predictions: Pick<Predictions, "predicted">,
+  classNames: readonly string[],
+  seed = 42,
+  count = 16,
+): RgbaImage {
+  const picks = sample(split.count, count, makeRng(seed));
+  return renderMontage({
+    images: picks.map((i) => split.images.slice(i * PIXELS, (i + 1) * PIXELS)),
+    labels: picks.map((i) => split.labels[i]),
+    predicted: picks.map((i) => predictions.predicted[i]),
+    classNames,
+  });
+}
+
+/**
+ * What {@link writeRunOutputs} needs.
+ *
+ * @example
+ * ```ts
+ * const inputs: RunOutputs = { model, history, test: data.test, predictions, classNames, run: {} };
+ * ```
+ */
+export interface RunOutputs {
+  model: tf.LayersModel;
+  history: EpochRecord[];
+  /** The labelled data the predictions are of (the test set). */
+  test: Split;
+  predictions: Predictions;
+  classNames: readonly string[];
+  /** Configuration and facts recorded in `run.json` and the bundle's metadata. */
+  run: Record<string, unknown>;
+  /** Seed for choosing the montage's images. */
+  seed?: number;
+}
+
+/**
+ * Writes every file of the output contract into `outDir` and returns the
+ * report (so callers can print the accuracy).
+ *
+ * @example
+ * ```ts
+ * import { writeRunOutputs } from "./outputs.ts";
+ * const { report } = await writeRunOutputs("out/run", inputs);
+ * console.log(report.accuracy);
+ * ```
+ */
+export async function writeRunOutputs(
+  outDir: string,
+  o: RunOutputs,
+): Promise<{ report: Report; confusion: number[][] }> {
+  const { report, confusion } = evaluateModel(
+    o.test.labels,
+    o.predictions,
+    o.classNames,
+  );
+  const metrics = {
+    test_accuracy: report.accuracy,
+    test_loss: o.history.at(-1)?.val_loss ?? null,
+    macro_f1: report.macro_avg.f1,
+  };
+  const metadata: BundleMetadata = {
+    classNames: o.classNames,
+    input: { shape: [IMAGE_SIZE, IMAGE_SIZE, 1], dtype: "float32" },
+    preprocessing: PREPROCESSING,
+    recipe: o.run.recipe,
+    metrics,
+    versions: versions(),
+  };
+  const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
+  const file = (name: string) => join(outDir, name);
+
+  await saveModelDir(o.model, file("model"));
+  await saveBundle(o.model, file("model.zip"), metadata);
+  await writeFileAtomic(file("history.json"), json(o.history));
+  await writeFileAtomic(file("report.txt"), formatReport(report));
+  await writeFileAtomic(file("report.json"), json(report));
+  await writeFileAtomic(file("confusion.json"), json(confusion));
+  await writeFileAtomic(
+    file("predictions.csv"),
+    predictionsCsv(o.test.labels, o.predictions),
+  );
+  await writeFileAtomic(
+    file("plot.html"),
+    figureHtml(
+      [historyFigure(o.history)],
+      await plotlyJsSource(),
+      "MiniVGGNet training",
+    ),
+  );
+  await writeFileAtomic(
+    file("plot.png"),
+    encodePng(renderHistoryChart(o.history)),
+  );
+  await writeFileAtomic(
+    file("montage.png"),
+    encodePng(montageFor(o.test, o.predictions, o.classNames, o.seed)),
+  );
+  await writeFileAtomic(
+    file("run.json"),
+    json({
+      ...o.run,
+      versions: versions(),
+      metrics,
+      history_epochs: o.history.length,
+    }),
+  );
+  return { report, confusion };
+}
+
+/**
+ * Versions of the runtime and libraries, recorded with every run.
+ *
+ * @example
+ * ```ts
+ * import { versions } from "./outputs.ts";
+ * versions().tfjs; // "4.22.0"
+ * ```
+ */
+export function versions(): Record<string, string> {
+  return {
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    tfjs: tf.version.tfjs,
+    "tfjs-backend-wasm": tfWasm.version_wasm,
+  };
+}

@@ -1,0 +1,382 @@
+/**
+ * Plotly figure specifications as plain data, and a standalone HTML page that
+ * draws them. Nothing here touches the file system or the network: pass the
+ * plotly.js source (see `lib/image/plotly_source.ts`) to {@link figureHtml}.
+ *
+ * Non-finite numbers in the data become `null`, which plotly draws as gaps.
+ *
+ * @example
+ * ```ts
+ * import { classBalanceFigure, figureHtml } from "./plots.ts";
+ * const fig = classBalanceFigure([6000, 6000], ["T-shirt/top", "Trouser"]);
+ * const html = figureHtml([fig], "// plotly.js source here", "Class balance");
+ * ```
+ *
+ * @module
+ */
+
+import type { EpochRecord } from "./types.ts";
+
+/**
+ * One plotly trace (`{ type: "scatter", x: [...], y: [...], ... }`): plain
+ * JSON-compatible data.
+ *
+ * @example
+ * ```ts
+ * import type { PlotlyTrace } from "./plots.ts";
+ * const t: PlotlyTrace = { type: "bar", x: ["a", "b"], y: [1, 2] };
+ * ```
+ */
+export type PlotlyTrace = Record<string, unknown>;
+
+/**
+ * A plotly figure: what `Plotly.newPlot(div, figure.data, figure.layout)`
+ * takes. Plain JSON-compatible data.
+ *
+ * @example
+ * ```ts
+ * import type { PlotlyFigure } from "./plots.ts";
+ * const fig: PlotlyFigure = {
+ *   data: [{ type: "scatter", x: [1, 2], y: [3, 4] }],
+ *   layout: { title: { text: "demo" } },
+ * };
+ * ```
+ */
+export interface PlotlyFigure {
+  data: PlotlyTrace[];
+  layout: Record<string, unknown>;
+}
+
+const TRAIN_COLOR = "#1f77b4";
+const VAL_COLOR = "#ff7f0e";
+
+/** `v` if finite, else `null` (plotly's gap). */
+function num(v: number): number | null {
+  return Number.isFinite(v) ? v : null;
+}
+
+function checkLength(
+  what: string,
+  values: readonly unknown[],
+  classNames: readonly string[],
+): void {
+  if (values.length !== classNames.length) {
+    throw new RangeError(
+      `${what} has ${values.length} entries but there are ${classNames.length} class names.`,
+    );
+  }
+}
+
+/**
+ * Training curves: loss and val_loss in a left subplot, accuracy and
+ * val_accuracy in a right one, x = epoch. Traces are, in order: loss,
+ * val_loss, accuracy, val_accuracy; a validation trace with no finite value
+ * (training without validation) is left out.
+ *
+ * @example
+ * ```ts
+ * import { historyFigure } from "./plots.ts";
+ * const fig = historyFigure([
+ *   { epoch: 1, loss: 0.5, accuracy: 0.8, val_loss: 0.4, val_accuracy: 0.85,
+ *     lr: 0.01, seconds: 60, images_per_second: 1000 },
+ * ]);
+ * console.log(fig.data.length); // 4
+ * ```
+ */
+export function historyFigure(history: EpochRecord[]): PlotlyFigure {
+  const x = history.map((r) => r.epoch);
+  const trace = (
+    key: keyof EpochRecord,
+    color: string,
+    axis: "" | "2",
+  ): PlotlyTrace | undefined => {
+    const y = history.map((r) => num(r[key]));
+    if (key.startsWith("val_") && y.every((v) => v === null)) return undefined;
+    return {
+      type: "scatter",
+      mode: "lines+markers",
+      name: key,
+      x,
+      y,
+      xaxis: `x${axis}`,
+      yaxis: `y${axis}`,
+      line: { color, dash: key.startsWith("val_") ? "dash" : "solid" },
+      marker: { color, size: 6 },
+      legendgroup: key.startsWith("val_") ? "val" : "train",
+    };
+  };
+  const data = [
+    trace("loss", TRAIN_COLOR, ""),
+    trace("val_loss", VAL_COLOR, ""),
+    trace("accuracy", TRAIN_COLOR, "2"),
+    trace("val_accuracy", VAL_COLOR, "2"),
+  ].filter((t): t is PlotlyTrace => t !== undefined);
+  return {
+    data,
+    layout: {
+      title: { text: "Training history" },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: {
+        title: { text: "epoch" },
+        dtick: history.length > 12 ? undefined : 1,
+      },
+      yaxis: { title: { text: "loss" } },
+      xaxis2: {
+        title: { text: "epoch" },
+        dtick: history.length > 12 ? undefined : 1,
+      },
+      yaxis2: { title: { text: "accuracy" } },
+      hovermode: "x unified",
+    },
+  };
+}
+
+/**
+ * Confusion-matrix heatmap: row i is the true class i, column j the
+ * predicted class j, `z` is the matrix itself. Every cell is annotated with
+ * its count (white on dark cells); the y axis is reversed so class 0 is at
+ * the top, as the matrix is printed.
+ *
+ * @example
+ * ```ts
+ * import { confusionFigure } from "./plots.ts";
+ * const fig = confusionFigure([[5, 1], [0, 6]], ["Bag", "Coat"]);
+ * console.log((fig.layout.annotations as unknown[]).length); // 4
+ * ```
+ */
+export function confusionFigure(
+  confusion: number[][],
+  classNames: readonly string[],
+): PlotlyFigure {
+  checkLength("The confusion matrix", confusion, classNames);
+  confusion.forEach((row, i) =>
+    checkLength(`Row ${i} of the confusion matrix`, row, classNames)
+  );
+  const max = Math.max(1, ...confusion.flat().filter(Number.isFinite));
+  const names = [...classNames];
+  const annotations = confusion.flatMap((row, i) =>
+    row.map((v, j) => ({
+      x: names[j],
+      y: names[i],
+      text: String(v),
+      showarrow: false,
+      font: { color: v > max / 2 ? "white" : "black", size: 11 },
+    }))
+  );
+  return {
+    data: [{
+      type: "heatmap",
+      z: confusion.map((row) => row.map(num)),
+      x: names,
+      y: names,
+      // White for 0 up to dark blue for the largest count. (plotly's own
+      // "Blues" runs the other way.)
+      colorscale: [
+        [0, "#f7fbff"],
+        [0.25, "#c6dbef"],
+        [0.5, "#6baed6"],
+        [0.75, "#2171b5"],
+        [1, "#08306b"],
+      ],
+      hovertemplate: "true %{y}<br>predicted %{x}<br>count %{z}<extra></extra>",
+    }],
+    layout: {
+      title: { text: "Confusion matrix" },
+      xaxis: { title: { text: "predicted" }, side: "bottom" },
+      yaxis: { title: { text: "true" }, autorange: "reversed" },
+      annotations,
+    },
+  };
+}
+
+/**
+ * Bar chart of the accuracy (0..1) of each class, shown as percentages.
+ *
+ * @example
+ * ```ts
+ * import { perClassAccuracyFigure } from "./plots.ts";
+ * const fig = perClassAccuracyFigure([0.91, 0.98], ["T-shirt/top", "Trouser"]);
+ * ```
+ */
+export function perClassAccuracyFigure(
+  acc: number[],
+  classNames: readonly string[],
+): PlotlyFigure {
+  checkLength("The accuracy list", acc, classNames);
+  return {
+    data: [{
+      type: "bar",
+      x: [...classNames],
+      y: acc.map(num),
+      text: acc.map((a) =>
+        Number.isFinite(a) ? `${(a * 100).toFixed(1)}%` : ""
+      ),
+      textposition: "auto",
+      marker: { color: TRAIN_COLOR },
+    }],
+    layout: {
+      title: { text: "Accuracy per class" },
+      xaxis: { title: { text: "class" } },
+      yaxis: { title: { text: "accuracy" }, range: [0, 1], tickformat: ".0%" },
+    },
+  };
+}
+
+/**
+ * Horizontal bar chart of the `k` most probable classes of one prediction,
+ * most probable at the top. Trace `y` holds the class names and `x` the
+ * probabilities, both in descending order of probability (ties: lower class
+ * index first). `k` is capped at the number of classes.
+ *
+ * @example
+ * ```ts
+ * import { topKFigure } from "./plots.ts";
+ * const fig = topKFigure([0.1, 0.7, 0.2], ["Bag", "Coat", "Dress"], 2);
+ * console.log(fig.data[0].y); // ["Coat", "Dress"]
+ * ```
+ */
+export function topKFigure(
+  probabilities: number[],
+  classNames: readonly string[],
+  k = 3,
+): PlotlyFigure {
+  checkLength("The probability list", probabilities, classNames);
+  const order = probabilities
+    .map((p, i) => ({ p: Number.isFinite(p) ? p : -Infinity, i }))
+    .sort((a, b) => b.p - a.p || a.i - b.i)
+    .slice(0, Math.max(0, Math.min(Math.floor(k), probabilities.length)));
+  return {
+    data: [{
+      type: "bar",
+      orientation: "h",
+      x: order.map(({ i }) => num(probabilities[i])),
+      y: order.map(({ i }) => classNames[i]),
+      text: order.map(({ i }) =>
+        Number.isFinite(probabilities[i])
+          ? `${(probabilities[i] * 100).toFixed(1)}%`
+          : ""
+      ),
+      textposition: "auto",
+      marker: { color: TRAIN_COLOR },
+    }],
+    layout: {
+      title: { text: `Top ${order.length} predictions` },
+      xaxis: {
+        title: { text: "probability" },
+        range: [0, 1],
+        tickformat: ".0%",
+      },
+      yaxis: { autorange: "reversed" },
+    },
+  };
+}
+
+/**
+ * Bar chart of how many examples each class has.
+ *
+ * @example
+ * ```ts
+ * import { classBalanceFigure } from "./plots.ts";
+ * const fig = classBalanceFigure([6000, 5990], ["Bag", "Coat"]);
+ * ```
+ */
+export function classBalanceFigure(
+  counts: number[],
+  classNames: readonly string[],
+): PlotlyFigure {
+  checkLength("The count list", counts, classNames);
+  return {
+    data: [{
+      type: "bar",
+      x: [...classNames],
+      y: counts.map(num),
+      text: counts.map((c) => (Number.isFinite(c) ? String(c) : "")),
+      textposition: "auto",
+      marker: { color: TRAIN_COLOR },
+    }],
+    layout: {
+      title: { text: "Examples per class" },
+      xaxis: { title: { text: "class" } },
+      yaxis: { title: { text: "count" }, rangemode: "tozero" },
+    },
+  };
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  "&": "&amp;",
+  "<": "&lt;",
+  ">": "&gt;",
+  '"': "&quot;",
+  "'": "&#39;",
+};
+
+function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
+}
+
+/**
+ * Makes `source` safe to place between `<script>` and `</script>`: a
+ * `</script`, `<script` or `<!--` inside it could end the element early or
+ * change how the HTML parser reads it. They can only occur inside strings,
+ * regular expressions or comments, where `\x3C` is the same `<`.
+ */
+function scriptSafe(source: string): string {
+  return source.replace(/<(?=\/?script|!--)/gi, "\\x3C");
+}
+
+/**
+ * A complete standalone HTML page: `title` as heading and page title, then
+ * each figure in its own `<div>`, drawn by plotly.js whose source
+ * (`plotlyJs`, e.g. from `plotlyJsSource()`) is embedded inline — the page
+ * loads nothing from the network and works from a local file.
+ *
+ * @example
+ * ```ts
+ * import { figureHtml, historyFigure } from "./plots.ts";
+ * import { plotlyJsSource } from "./image/plotly_source.ts";
+ * const html = figureHtml([historyFigure([])], await plotlyJsSource(), "Run 1");
+ * // await Deno.writeTextFile("out/report.html", html);
+ * ```
+ */
+export function figureHtml(
+  figures: PlotlyFigure[],
+  plotlyJs: string,
+  title: string,
+): string {
+  const divs = figures
+    .map((_, i) => `<div class="figure" id="figure-${i}"></div>`)
+    .join("\n");
+  // JSON with "<" escaped cannot close the script element.
+  const json = JSON.stringify(figures).replace(/</g, "\\u003c");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>${escapeHtml(title)}</title>
+<style>
+body { font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }
+.figure { max-width: 1100px; height: 460px; margin: 0 auto 2rem; }
+</style>
+<script>
+${scriptSafe(plotlyJs)}
+</script>
+</head>
+<body>
+<h1>${escapeHtml(title)}</h1>
+${divs}
+<script>
+(function () {
+  var figures = ${json};
+  figures.forEach(function (fig, i) {
+    Plotly.newPlot("figure-" + i, fig.data, fig.layout, {
+      responsive: true,
+      displaylogo: false,
+    });
+  });
+})();
+</script>
+</body>
+</html>
+`;
+}

@@ -122,6 +122,16 @@ async function main(): Promise<void> {
   const outDir = values.out ?? defaultOutDir();
   if (values.out === "") throw new UsageError("--out needs a folder name.");
 
+  const canWrite = await Deno.permissions.query({
+    name: "write",
+    path: outDir,
+  });
+  if (canWrite.state !== "granted") {
+    throw new UsageError(
+      `cannot write to ${outDir}: deno task train may write only under out/; choose --out out/NAME.`,
+    );
+  }
+
   const started = performance.now();
   const backend = await initWasmBackend({ threads });
   console.log(

@@ -1,0 +1,268 @@
+/**
+ * `deno task train` end to end, run as a user runs it: flags, user errors
+ * (one sentence, exit code ≠ 0, no stack trace, nothing written), and one
+ * short real run whose every output file is checked.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { gunzipSync, gzipSync } from "node:zlib";
+import {
+  CLASS_NAMES,
+  classificationReport,
+  DEBIAN_DIR,
+  decodePng,
+  formatReport,
+  initWasmBackend,
+  loadBundle,
+  loadFashionMnist,
+  loadModelDir,
+  OUTPUT_FILES,
+  predictSplit,
+  takeFirst,
+} from "../lib/mod.ts";
+
+const ROOT = fileURLToPath(new URL("..", import.meta.url));
+
+async function train(...args: string[]) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "train", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const decode = (b: Uint8Array) => new TextDecoder().decode(b);
+  // `deno task` echoes the command it runs; that line is not the program's.
+  const stderr = decode(out.stderr).split("\n").filter((l) =>
+    l !== "" && !l.startsWith("Task train")
+  );
+  return { code: out.code, stdout: decode(out.stdout), stderr };
+}
+
+function assertOneSentenceError(
+  r: { code: number; stderr: string[] },
+  code: number,
+  pattern: RegExp,
+) {
+  assert.equal(r.code, code, `exit code; stderr: ${r.stderr.join("\n")}`);
+  assert.equal(
+    r.stderr.length,
+    1,
+    `one line expected, got:\n${r.stderr.join("\n")}`,
+  );
+  assert.match(r.stderr[0], /^error: /);
+  assert.match(r.stderr[0], pattern);
+  assert.doesNotMatch(r.stderr[0], /\s+at\s+\S+:\d+/);
+}
+
+async function missing(path: string): Promise<boolean> {
+  return await Deno.stat(path).then(() => false, () => true);
+}
+
+Deno.test("train --help lists every flag", async () => {
+  const r = await train("--help");
+  assert.equal(r.code, 0);
+  for (
+    const flag of [
+      "--epochs",
+      "--batch-size",
+      "--limit",
+      "--data-dir",
+      "--out",
+      "--seed",
+      "--threads",
+    ]
+  ) {
+    assert.ok(r.stdout.includes(flag), `${flag} missing from --help`);
+  }
+});
+
+Deno.test("train rejects bad flags with one sentence and exit code 2", async () => {
+  assertOneSentenceError(
+    await train("--epochs", "0"),
+    2,
+    /--epochs must be an integer of at least 1, got "0"/,
+  );
+  assertOneSentenceError(
+    await train("--limit", "lots"),
+    2,
+    /--limit must be an integer/,
+  );
+  assertOneSentenceError(await train("--bogus"), 2, /bogus/);
+  assertOneSentenceError(
+    await train("--out", "/tmp/elsewhere"),
+    2,
+    /may write only under out\//,
+  );
+});
+
+Deno.test("train with missing or damaged data stops with one sentence and writes nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  try {
+    assertOneSentenceError(
+      await train("--data-dir", dir, "--out", out),
+      1,
+      /train-images-idx3-ubyte\(\.gz\) is missing; put all four Fashion-MNIST files in/,
+    );
+    for (
+      const name of [
+        "train-images-idx3-ubyte.gz",
+        "train-labels-idx1-ubyte.gz",
+        "t10k-images-idx3-ubyte.gz",
+      ]
+    ) {
+      await Deno.copyFile(join(DEBIAN_DIR, name), join(dir, name));
+    }
+    const labels = gunzipSync(
+      await Deno.readFile(join(DEBIAN_DIR, "t10k-labels-idx1-ubyte.gz")),
+    );
+    labels[100] = (labels[100] + 1) % 10; // still a valid label, wrong content
+    await Deno.writeFile(
+      join(dir, "t10k-labels-idx1-ubyte.gz"),
+      gzipSync(labels),
+    );
+    assertOneSentenceError(
+      await train("--data-dir", dir, "--out", out),
+      1,
+      /t10k-labels-idx1-ubyte\.gz: checksum mismatch/,
+    );
+    assert.ok(
+      await missing(join(ROOT, out)),
+      "no output folder after a data error",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and consistent", async () => {
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  const abs = join(ROOT, out);
+  try {
+    const r = await train(
+      "--epochs",
+      "1",
+      "--limit",
+      "2000",
+      "--seed",
+      "42",
+      "--out",
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr.join("\n"));
+    assert.match(r.stdout, /backend: wasm, SIMD on/);
+    assert.match(
+      r.stdout,
+      /epoch 1\/1 loss \d\.\d{4} acc \d\.\d{4} val_loss \d\.\d{4} val_acc \d\.\d{4} lr 0\.\d{6}/,
+    );
+    assert.ok(
+      r.stderr.some((l) => /epoch 1\/1 \[#+\] 63\/63 loss/.test(l)),
+      "progress bar printed",
+    );
+
+    const names = [...Deno.readDirSync(abs)].map((e) => e.name).sort();
+    assert.deepEqual(
+      names,
+      [...OUTPUT_FILES].sort(),
+      "exactly the contract's files, no temporaries",
+    );
+    const read = (name: string) => Deno.readTextFileSync(join(abs, name));
+    const json = (name: string) => JSON.parse(read(name));
+
+    // predictions.csv: one row per test image, in order, with the true labels.
+    const data = await loadFashionMnist({ download: false });
+    const rows = read("predictions.csv").trimEnd().split("\n");
+    assert.equal(rows[0], "index,label,predicted,confidence");
+    assert.equal(rows.length, 10001);
+    const predicted = rows.slice(1).map((row, i) => {
+      const [index, label, pred, conf] = row.split(",");
+      assert.equal(Number(index), i);
+      assert.equal(Number(label), data.test.labels[i]);
+      assert.ok(Number(conf) > 0 && Number(conf) <= 1);
+      return Number(pred);
+    });
+
+    // report.json / report.txt / confusion.json agree with the predictions.
+    const report = json("report.json");
+    assert.deepEqual(
+      report,
+      classificationReport(data.test.labels, predicted, CLASS_NAMES),
+    );
+    assert.equal(read("report.txt"), formatReport(report));
+    const confusion: number[][] = json("confusion.json");
+    assert.equal(confusion.length, 10);
+    confusion.forEach((row) =>
+      assert.equal(row.reduce((a, b) => a + b, 0), 1000)
+    );
+    const correct = confusion.reduce((s, row, i) => s + row[i], 0);
+    assert.equal(correct / 10000, report.accuracy);
+    assert.ok(
+      report.accuracy > 0.25,
+      `test accuracy ${report.accuracy} should clearly beat chance (0.10)`,
+    );
+
+    const history = json("history.json");
+    assert.equal(history.length, 1);
+    assert.equal(
+      history[0].val_accuracy.toFixed(4),
+      report.accuracy.toFixed(4),
+    );
+    for (
+      const key of [
+        "loss",
+        "accuracy",
+        "val_loss",
+        "lr",
+        "seconds",
+        "images_per_second",
+      ]
+    ) {
+      assert.ok(Number.isFinite(history[0][key]), key);
+    }
+    const run = json("run.json");
+    assert.equal(run.epochs, 1);
+    assert.equal(run.limit, 2000);
+    assert.equal(run.seed, 42);
+    assert.equal(run.backend.backend, "wasm");
+    assert.equal(run.metrics.test_accuracy, report.accuracy);
+    assert.ok(run.total_seconds > 0 && run.peak_rss_bytes > 0);
+
+    // Pictures decode and have the promised sizes.
+    const montage = decodePng(Deno.readFileSync(join(abs, "montage.png")));
+    assert.deepEqual([montage.width, montage.height], [404, 404]);
+    const plot = decodePng(Deno.readFileSync(join(abs, "plot.png")));
+    assert.deepEqual([plot.width, plot.height], [900, 400]);
+    const html = read("plot.html");
+    assert.doesNotMatch(html, /<script[^>]+src=/);
+    assert.ok(html.length > 1_000_000, "plotly.js embedded");
+
+    // Both model forms load and reproduce the written predictions.
+    await initWasmBackend();
+    const first = takeFirst(data.test, 200);
+    const fromDir = await loadModelDir(join(abs, "model"));
+    const { model: fromZip, metadata } = await loadBundle(
+      join(abs, "model.zip"),
+    );
+    assert.deepEqual(metadata.classNames, [...CLASS_NAMES]);
+    assert.equal(
+      (metadata.metrics as { test_accuracy: number }).test_accuracy,
+      report.accuracy,
+    );
+    for (const model of [fromDir, fromZip]) {
+      const p = predictSplit(model, first);
+      let same = 0;
+      for (let i = 0; i < first.count; i++) {
+        same += p.predicted[i] === predicted[i] ? 1 : 0;
+      }
+      assert.ok(
+        same >= first.count - 1,
+        `reloaded model agrees on ${same}/${first.count}`,
+      );
+      model.dispose();
+    }
+  } finally {
+    await Deno.remove(abs, { recursive: true }).catch(() => {});
+  }
+});

@@ -1,0 +1,226 @@
+import assert from "node:assert/strict";
+import {
+  buildMiniVGGNet,
+  DecayedMomentumSGD,
+  imagesToTensor,
+  initWasmBackend,
+  labelsToOneHot,
+  SEED_RECIPE,
+  type Split,
+  tf,
+  trainModel,
+} from "../lib/mod.ts";
+import { makeRng } from "../lib/random.ts";
+
+await initWasmBackend();
+
+/** A small synthetic split: class k is a bright square at a position that depends on k. */
+function synthetic(count: number, seed: number): Split {
+  const rng = makeRng(seed);
+  const images = new Uint8Array(count * 784);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    const k = Math.floor(rng() * 10);
+    labels[i] = k;
+    const r0 = 2 + (k % 5) * 5, c0 = 2 + Math.floor(k / 5) * 12;
+    for (let r = r0; r < r0 + 5; r++) {
+      for (let c = c0; c < c0 + 8; c++) {
+        images[i * 784 + r * 28 + c] = 150 + Math.floor(rng() * 100);
+      }
+    }
+  }
+  return { images, labels, count };
+}
+
+Deno.test("the seed recipe is the original's: SGD 0.01, momentum 0.9, decay 0.01/25 per batch, batch 32, 25 epochs", () => {
+  assert.equal(SEED_RECIPE.learningRate, 0.01);
+  assert.equal(SEED_RECIPE.momentum, 0.9);
+  assert.equal(SEED_RECIPE.decay, 4e-4);
+  assert.equal(SEED_RECIPE.batchSize, 32);
+  assert.equal(SEED_RECIPE.epochs, 25);
+  assert.equal(SEED_RECIPE.validation, "test");
+  const opt = new DecayedMomentumSGD(0.01, 0.9, 4e-4);
+  assert.equal(opt.learningRateAt(0), 0.01);
+  assert.ok(Math.abs(opt.learningRateAt(2500) - 0.005) < 1e-15);
+  // After 25 epochs of 1,875 batches: 0.01 / (1 + 4e-4 · 46,875) = 0.01 / 19.75.
+  assert.ok(Math.abs(opt.learningRateAt(46875) - 0.01 / 19.75) < 1e-15);
+});
+
+Deno.test("DecayedMomentumSGD follows Keras: v = m·v − lr_t·g, w = w + v, lr_t = lr/(1 + decay·t)", () => {
+  const w = tf.variable(tf.tensor1d([1, 2]), true, "sgd_test_w");
+  const opt = new DecayedMomentumSGD(0.1, 0.9, 0.5);
+  const g = tf.tensor1d([1, -2]);
+  opt.applyGradients({ sgd_test_w: g }); // lr 0.1: v = [-0.1, 0.2]
+  assert.deepEqual(Array.from(w.dataSync()).map((x) => +x.toFixed(6)), [
+    0.9,
+    2.2,
+  ]);
+  opt.applyGradients({ sgd_test_w: g }); // lr 0.1/1.5: v = 0.9·v − lr·g
+  const lr2 = 0.1 / 1.5;
+  const v2 = [0.9 * -0.1 - lr2 * 1, 0.9 * 0.2 - lr2 * -2];
+  const got = Array.from(w.dataSync());
+  assert.ok(
+    Math.abs(got[0] - (0.9 + v2[0])) < 1e-6 &&
+      Math.abs(got[1] - (2.2 + v2[1])) < 1e-6,
+    `${got}`,
+  );
+  assert.equal(opt.iterations, 2);
+  opt.dispose();
+  tf.dispose([w, g]);
+});
+
+Deno.test("imagesToTensor scales to [0, 1] and labelsToOneHot picks the class", () => {
+  const images = new Uint8Array(2 * 784);
+  images[0] = 255;
+  images[784 + 5] = 51;
+  const x = imagesToTensor(images);
+  assert.deepEqual(x.shape, [2, 28, 28, 1]);
+  const v = x.dataSync();
+  assert.equal(v[0], 1);
+  assert.ok(Math.abs(v[784 + 5] - 0.2) < 1e-7);
+  const picked = imagesToTensor(images, [1]);
+  assert.ok(Math.abs(picked.dataSync()[5] - 0.2) < 1e-7);
+  const y = labelsToOneHot(new Uint8Array([3, 9]));
+  assert.deepEqual(Array.from(y.dataSync()), [
+    0,
+    0,
+    0,
+    1,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    0,
+    1,
+  ]);
+  tf.dispose([x, picked, y]);
+});
+
+Deno.test("training keeps the tensor count flat across epochs and frees everything it made", async () => {
+  const model = buildMiniVGGNet({ seed: 3 });
+  const before = tf.memory().numTensors;
+  const counts: number[] = [];
+  const { history } = await trainModel(
+    model,
+    synthetic(64, 1),
+    synthetic(32, 2),
+    {
+      epochs: 3,
+      batchSize: 16,
+      onEpoch: () => counts.push(tf.memory().numTensors),
+    },
+  );
+  assert.equal(history.length, 3);
+  assert.equal(counts.length, 3);
+  assert.equal(
+    counts[2],
+    counts[0],
+    `tensors after epoch 1: ${counts[0]}, after epoch 3: ${counts[2]}`,
+  );
+  assert.equal(tf.memory().numTensors, before);
+  model.dispose();
+});
+
+Deno.test("training learns a separable synthetic task and reports a complete history", async () => {
+  const model = buildMiniVGGNet({ seed: 4 });
+  const batches: number[] = [];
+  const { history } = await trainModel(
+    model,
+    synthetic(256, 5),
+    synthetic(64, 6),
+    {
+      epochs: 3,
+      batchSize: 32,
+      seed: 9,
+      onBatch: (p) => batches.push(p.batch),
+    },
+  );
+  assert.deepEqual(batches, [
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+    1,
+    2,
+    3,
+    4,
+    5,
+    6,
+    7,
+    8,
+  ]);
+  const last = history[2];
+  for (
+    const key of [
+      "loss",
+      "accuracy",
+      "val_loss",
+      "val_accuracy",
+      "lr",
+      "seconds",
+      "images_per_second",
+    ] as const
+  ) {
+    assert.ok(Number.isFinite(last[key]), `${key} = ${last[key]}`);
+  }
+  assert.ok(
+    history[2].loss < history[0].loss,
+    `loss ${history[0].loss} → ${history[2].loss}`,
+  );
+  assert.ok(last.accuracy > 0.8, `train accuracy ${last.accuracy}`);
+  // lr of the last batch (t = 23): 0.01 / (1 + 4e-4 · 23)
+  assert.ok(Math.abs(last.lr - 0.01 / (1 + 4e-4 * 23)) < 1e-12);
+  model.dispose();
+});
+
+Deno.test("training with the same seed is reproducible", async () => {
+  const run = async () => {
+    const model = buildMiniVGGNet({ seed: 11 });
+    const { history } = await trainModel(model, synthetic(64, 7), null, {
+      epochs: 1,
+      batchSize: 16,
+      seed: 5,
+    });
+    const w = Array.from(model.getWeights()[0].dataSync());
+    model.dispose();
+    return { loss: history[0].loss, w };
+  };
+  const a = await run(), b = await run();
+  assert.equal(a.loss, b.loss);
+  assert.deepEqual(a.w, b.w);
+});
+
+Deno.test("trainModel rejects bad settings with one sentence", async () => {
+  const model = buildMiniVGGNet();
+  await assert.rejects(
+    () => trainModel(model, synthetic(8, 1), null, { epochs: 0 }),
+    /epochs must be a positive integer/,
+  );
+  await assert.rejects(
+    () => trainModel(model, synthetic(8, 1), null, { batchSize: 1.5 }),
+    /batch size must be a positive integer/,
+  );
+  model.dispose();
+});

@@ -502,7 +502,6 @@ export async function downloadFashionMnist(
       }
       return;
     } catch (e) {
-      if (e instanceof DataError) throw e;
       failures.push(`${mirror}: ${(e as Error).message.split("\n")[0]}`);
     }
   }

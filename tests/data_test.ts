@@ -15,6 +15,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import {
   CLASS_NAMES,
   classCounts,
@@ -146,6 +147,12 @@ Deno.test("constants: class names, sizes and the file table agree", () => {
   assert.equal(CLASS_NAMES[0], "T-shirt/top");
   assert.equal(CLASS_NAMES[9], "Ankle boot");
   assert.equal(IMAGE_SIZE, 28);
+  assert.equal(DEBIAN_DIR, "/usr/share/datasets/fashion-mnist");
+  // data/ next to lib/, i.e. in the project root (this file is in tests/).
+  assert.equal(
+    PROJECT_DATA_DIR,
+    fileURLToPath(new URL("../data", import.meta.url)),
+  );
   assert.equal(PIXELS, 784);
   assert.deepEqual(DATASET_FILES.map((f) => f.name), [
     "train-images-idx3-ubyte",

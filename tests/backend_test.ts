@@ -189,3 +189,27 @@ Deno.test("wasm matches cpu: flatten, dropout mask multiply, mean", () =>
     const flat = tf.reshape(t.x, [3, 80]);
     return tf.mean(tf.dropout(flat, 0.5, undefined, 7), 0);
   }));
+
+for (
+  const [ta, tb] of [[false, false], [true, false], [false, true], [
+    true,
+    true,
+  ]] as const
+) {
+  for (const [m, k, n] of [[4, 40, 300], [300, 40, 4], [8, 64, 8]]) {
+    const label =
+      `matMul ${m}×${k}·${k}×${n} transposeA ${ta} transposeB ${tb}`;
+    Deno.test(`wasm matches cpu: ${label}`, () =>
+      compare(
+        label,
+        { a: ta ? [k, m] : [m, k], b: tb ? [n, k] : [k, n] },
+        (t) => tf.matMul(t.a as tf.Tensor2D, t.b as tf.Tensor2D, ta, tb),
+      ));
+  }
+}
+
+Deno.test("wasm matches cpu: batch norm of a dense layer's output (2-D)", () =>
+  compare("batchnorm 2d", { x: [16, 24], gamma: [24], beta: [24] }, (t) => {
+    const { mean, variance } = tf.moments(t.x, [0]);
+    return tf.batchNorm(t.x, mean, variance, t.beta, t.gamma, 1e-3);
+  }));

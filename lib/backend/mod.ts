@@ -21,7 +21,13 @@ import {
   conv2DBackpropInput,
 } from "./kernels/conv2d_grads.ts";
 import { maxPoolGrad } from "./kernels/max_pool_grad.ts";
-import type { KernelArgs } from "./kernels/util.ts";
+import { batchMatMul } from "./kernels/batch_mat_mul.ts";
+import {
+  BATCH_NORM_GRAD,
+  batchNormGrad,
+  registerBatchNormGradient,
+} from "./kernels/batch_norm_grad.ts";
+import { type KernelArgs, rememberStock } from "./kernels/util.ts";
 
 /**
  * What {@link initWasmBackend} set up.
@@ -59,7 +65,12 @@ export interface WasmBackendOptions {
 }
 
 /** The kernels this project provides for the `wasm` backend. */
-const OUR_KERNELS: Record<string, (args: KernelArgs) => tf.TensorInfo> = {
+const OUR_KERNELS: Record<
+  string,
+  (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]
+> = {
+  BatchMatMul: batchMatMul,
+  [BATCH_NORM_GRAD]: batchNormGrad,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   MaxPoolGrad: maxPoolGrad,
@@ -69,9 +80,9 @@ let registered = false;
 
 /**
  * Registers this project's training kernels for the `wasm` backend,
- * replacing stock ones of the same name. Idempotent. Our kernels call only
- * stock kernels that they do not replace, so this works before or after
- * the backend starts; {@link initWasmBackend} does it for you.
+ * replacing stock ones of the same name. Idempotent. Call it before the
+ * backend starts (the stock kernels' set-up must run for our kernels to
+ * call them); {@link initWasmBackend} does it for you.
  *
  * @example
  * ```ts
@@ -83,13 +94,20 @@ export function registerTrainingKernels(): void {
   if (registered) return;
   for (const [kernelName, kernelFunc] of Object.entries(OUR_KERNELS)) {
     const stock = tf.getKernel(kernelName, "wasm");
-    if (stock !== undefined) tf.unregisterKernel(kernelName, "wasm");
+    if (stock !== undefined) {
+      rememberStock(stock);
+      tf.unregisterKernel(kernelName, "wasm");
+    }
     tf.registerKernel({
       kernelName,
       backendName: "wasm",
+      // The stock kernel's set-up binds its WASM functions; our kernels may
+      // call the stock one (runStock), so keep it.
+      setupFunc: stock?.setupFunc,
       kernelFunc: kernelFunc as unknown as tf.KernelFunc,
     });
   }
+  registerBatchNormGradient();
   registered = true;
 }
 

@@ -41,6 +41,44 @@ export function runKernel(
   return config.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
 }
 
+const stockKernels = new Map<string, tf.KernelConfig>();
+
+/**
+ * Remembers the stock kernel a project kernel replaces, so the replacement
+ * can still call it (see {@link runStock}).
+ *
+ * @example
+ * ```ts
+ * rememberStock(tf.getKernel("BatchMatMul", "wasm")!);
+ * ```
+ */
+export function rememberStock(config: tf.KernelConfig): void {
+  if (!stockKernels.has(config.kernelName)) {
+    stockKernels.set(config.kernelName, config);
+  }
+}
+
+/**
+ * Runs the stock WASM kernel `name` that a project kernel replaced.
+ *
+ * @example
+ * ```ts
+ * const out = runStock(backend, "BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
+ * ```
+ */
+export function runStock(
+  backend: BackendWasm,
+  name: string,
+  inputs: tf.NamedTensorInfoMap,
+  attrs: tf.NamedAttrMap = {},
+): TensorInfo {
+  const config = stockKernels.get(name);
+  if (config === undefined) {
+    throw new Error(`no stock wasm kernel ${name} was remembered`);
+  }
+  return config.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
+}
+
 /**
  * Frees an intermediate tensor made inside a kernel.
  *

@@ -10,7 +10,7 @@
  * ```ts
  * import { initWasmBackend } from "./backend/mod.ts";
  * const info = await initWasmBackend();
- * console.log(info); // { backend: "wasm", simd: true, threads: 1 }
+ * console.log(info); // { backend: "wasm", simd: true, threads: 2 }
  * ```
  *
  * @module
@@ -28,6 +28,7 @@ import {
   registerBatchNormGradient,
 } from "./kernels/batch_norm_grad.ts";
 import { type KernelArgs, rememberStock } from "./kernels/util.ts";
+import { startThreadedBackend } from "./threads.ts";
 
 /**
  * What {@link initWasmBackend} set up.
@@ -57,9 +58,10 @@ export interface WasmBackendInfo {
  */
 export interface WasmBackendOptions {
   /**
-   * Threads to compute with. The stock multi-threaded WASM build cannot
-   * start under Deno, so today the backend runs on one thread whatever is
-   * asked; the value is validated and reported.
+   * Threads to compute with (default: all logical cores). More than one
+   * starts tfjs-wasm's threaded SIMD build (see `threads.ts`); 1 starts the
+   * single-threaded SIMD build. Only the first initialisation in a process
+   * decides; later calls report what is running.
    */
   threads?: number;
 }
@@ -126,21 +128,50 @@ export function registerTrainingKernels(): void {
 export async function initWasmBackend(
   options: WasmBackendOptions = {},
 ): Promise<WasmBackendInfo> {
-  const { threads } = options;
-  if (threads !== undefined && !(Number.isInteger(threads) && threads >= 1)) {
+  const threads = options.threads ?? defaultThreads();
+  if (!(Number.isInteger(threads) && threads >= 1)) {
     throw new Error(`threads must be a positive integer, got ${threads}.`);
   }
-  if (tf.getBackend() !== "wasm" || !registered) {
-    registerTrainingKernels();
-    const ok = await tf.setBackend("wasm");
+  registerTrainingKernels();
+  if (tf.findBackend("wasm") === null) {
+    let ok = false;
+    if (threads > 1) {
+      ok = await startThreadedBackend(threads).catch((e) => {
+        console.warn(
+          `warning: the multi-threaded WASM build did not start (${
+            (e as Error).message.split("\n")[0]
+          }); running on one thread.`,
+        );
+        return false;
+      });
+    }
+    if (!ok) {
+      tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", false);
+      ok = await tf.setBackend("wasm");
+    }
     if (!ok) {
       throw new Error(
         "The TensorFlow.js WASM backend failed to start; reinstall the npm packages (deno install) and try again.",
       );
     }
+  } else if (tf.getBackend() !== "wasm") {
+    await tf.setBackend("wasm");
   }
   await tf.ready();
-  if (threads !== undefined) tfWasm.setThreadsCount(threads);
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
   return { backend: "wasm", simd, threads: tfWasm.getThreadsCount() };
+}
+
+/**
+ * The number of threads used when none is asked for: the machine's logical
+ * cores (`navigator.hardwareConcurrency`), at least 1.
+ *
+ * @example
+ * ```ts
+ * import { defaultThreads } from "./backend/mod.ts";
+ * defaultThreads(); // 2 on a 2-core machine
+ * ```
+ */
+export function defaultThreads(): number {
+  return Math.max(1, navigator.hardwareConcurrency || 1);
 }

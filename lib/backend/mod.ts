@@ -18,6 +18,7 @@
 import { tf, tfWasm } from "../tf.ts";
 import {
   conv2DBackpropFilter,
+  conv2DBackpropFilterNaive,
   conv2DBackpropInput,
 } from "./kernels/conv2d_grads.ts";
 import { maxPoolGrad } from "./kernels/max_pool_grad.ts";
@@ -26,8 +27,9 @@ import {
   BATCH_NORM_GRAD,
   batchNormGrad,
   registerBatchNormGradient,
+  setBatchNormGradEnabled,
 } from "./kernels/batch_norm_grad.ts";
-import { type KernelArgs, rememberStock } from "./kernels/util.ts";
+import { type KernelArgs, rememberStock, stockKernel } from "./kernels/util.ts";
 import { startThreadedBackend } from "./threads.ts";
 
 /**
@@ -111,6 +113,43 @@ export function registerTrainingKernels(): void {
   }
   registerBatchNormGradient();
   registered = true;
+}
+
+/**
+ * Which kernels the `wasm` backend trains with: `"project"` (this
+ * project's, the default) or `"baseline"` — stock tfjs-wasm 4.22 plus the
+ * naive direct-loop filter gradient it lacks, and tfjs's own batch-norm
+ * gradient: the starting point the benchmark compares against. The
+ * baseline keeps stock MaxPoolGrad's bug; use it only for timing.
+ *
+ * @example
+ * ```ts
+ * import { useKernels } from "./backend/mod.ts";
+ * useKernels("baseline"); // time something
+ * useKernels("project");
+ * ```
+ */
+export function useKernels(set: "project" | "baseline"): void {
+  registerTrainingKernels();
+  for (const [kernelName, ours] of Object.entries(OUR_KERNELS)) {
+    const stock = stockKernel(kernelName);
+    let kernelFunc: unknown = ours;
+    if (set === "baseline") {
+      if (stock !== undefined) kernelFunc = stock.kernelFunc;
+      else if (kernelName === "Conv2DBackpropFilter") {
+        kernelFunc = conv2DBackpropFilterNaive;
+      }
+    }
+    const current = tf.getKernel(kernelName, "wasm");
+    if (current !== undefined) tf.unregisterKernel(kernelName, "wasm");
+    tf.registerKernel({
+      kernelName,
+      backendName: "wasm",
+      setupFunc: stock?.setupFunc,
+      kernelFunc: kernelFunc as tf.KernelFunc,
+    });
+  }
+  setBatchNormGradEnabled(set === "project");
 }
 
 /**

@@ -13,7 +13,7 @@
  * @module
  */
 import { tf } from "../tf.ts";
-import { initWasmBackend } from "../backend/mod.ts";
+import { initWasmBackend, useKernels } from "../backend/mod.ts";
 import { buildMiniVGGNet } from "../model.ts";
 import { compileForRecipe, SEED_RECIPE } from "../train.ts";
 import { intFlag, parseFlags, runMain } from "./args.ts";
@@ -122,6 +122,41 @@ async function inferenceRate(
   return result;
 }
 
+/**
+ * Training at `batch` with the baseline kernels (stock tfjs-wasm + naive
+ * filter gradient) and with this project's, alternating window by window in
+ * this process so both see the same machine load.
+ */
+async function baselineComparison(
+  batch: number,
+  windows: number,
+  seconds: number,
+) {
+  const model = buildMiniVGGNet({ seed: 1 });
+  compileForRecipe(model, SEED_RECIPE);
+  const { x, y } = randomBatch(batch);
+  const step = async () => {
+    await model.trainOnBatch(x, y);
+  };
+  const rates = { baseline: [] as number[], project: [] as number[] };
+  for (let w = 0; w < windows; w++) {
+    for (const set of ["baseline", "project"] as const) {
+      useKernels(set);
+      rates[set].push((await measure(batch, 1, seconds, step)).median);
+    }
+  }
+  useKernels("project");
+  tf.dispose([x, y]);
+  model.dispose();
+  const b = median(rates.baseline), p = median(rates.project);
+  return {
+    batch,
+    baseline: { median: b, windows: rates.baseline },
+    project: { median: p, windows: rates.project },
+    speedup: Math.round((p / b) * 100) / 100,
+  };
+}
+
 /** Share of a training step's kernel time per kernel, largest first. */
 async function topKernels(
   batch: number,
@@ -178,6 +213,8 @@ async function main(): Promise<void> {
   const infer256 = await inferenceRate(256, windows, seconds);
   log("profiling one training step at batch 32…");
   const kernels = await topKernels(32);
+  log("baseline vs project kernels, training batch 32, alternating windows…");
+  const comparison = await baselineComparison(32, windows, seconds);
   console.log(JSON.stringify(
     {
       model: "MiniVGGNet",
@@ -188,6 +225,11 @@ async function main(): Promise<void> {
       training: { batch32: train32, batch128: train128 },
       inference: { batch256: infer256 },
       top_kernels_training_batch32: kernels,
+      baseline_comparison: {
+        what:
+          "stock tfjs-wasm 4.22 kernels + naive filter gradient (the starting point) vs this project's kernels, same process, same threads, alternating windows",
+        ...comparison,
+      },
       deno: Deno.version.deno,
       tfjs: tf.version.tfjs,
     },

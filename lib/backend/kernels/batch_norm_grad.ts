@@ -20,6 +20,21 @@
 import { tf } from "../../tf.ts";
 import { heapF32, type KernelArgs, type TensorInfo } from "./util.ts";
 
+let enabled = true;
+
+/**
+ * Switches the one-kernel gradient on or off (off: tfjs's own gradient on
+ * every backend). The benchmark's baseline turns it off.
+ *
+ * @example
+ * ```ts
+ * setBatchNormGradEnabled(false);
+ * ```
+ */
+export function setBatchNormGradEnabled(on: boolean): void {
+  enabled = on;
+}
+
 /** Name of the kernel registered for the `wasm` backend. */
 export const BATCH_NORM_GRAD = "BatchNormGradChannelsLast";
 
@@ -104,7 +119,7 @@ export function registerBatchNormGradient(): void {
       const perChannel = (t: tf.Tensor | null | undefined) =>
         t == null || (t.rank === 1 && t.shape[0] === C);
       if (
-        tf.getBackend() !== "wasm" || !perChannel(mean) ||
+        !enabled || tf.getBackend() !== "wasm" || !perChannel(mean) ||
         !perChannel(variance) || !perChannel(scale)
       ) {
         return stock.gradFunc(dy, saved, attrs);

@@ -178,6 +178,31 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
 }
 
 /**
+ * The naive filter gradient — direct loops for every geometry — as the
+ * project first had it. Kept as the benchmark's baseline (`deno task bench`).
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilterNaive });
+ * ```
+ */
+export function conv2DBackpropFilterNaive(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
+  const x = inputs.x as TensorInfo;
+  const dy = inputs.dy as TensorInfo;
+  const info = convInfo(x.shape, attrs.filterShape, attrs);
+  const out = backend.makeOutput(attrs.filterShape, "float32");
+  filterGradDirect(
+    heapF32(backend, x),
+    heapF32(backend, dy),
+    heapF32(backend, out),
+    info,
+  );
+  return out;
+}
+
+/**
  * `Conv2DBackpropInput` for the WASM backend: inputs `{ dy, filter }`,
  * attributes `{ strides, pad, dataFormat, dimRoundingMode, inputShape }`.
  *

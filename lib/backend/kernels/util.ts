@@ -59,6 +59,18 @@ export function rememberStock(config: tf.KernelConfig): void {
 }
 
 /**
+ * The stock kernel configuration remembered for `name`, if any.
+ *
+ * @example
+ * ```ts
+ * stockKernel("MaxPoolGrad")?.kernelFunc;
+ * ```
+ */
+export function stockKernel(name: string): tf.KernelConfig | undefined {
+  return stockKernels.get(name);
+}
+
+/**
  * Runs the stock WASM kernel `name` that a project kernel replaced.
  *
  * @example

@@ -143,3 +143,52 @@ export function predictionsCsv(
   }
   return rows.join("\n") + "\n";
 }
+
+/**
+ * The class probabilities of image `index` as a plain array (e.g. for
+ * `topKFigure`).
+ *
+ * @throws {RangeError} when `index` is not an image of the predictions.
+ * @example
+ * ```ts
+ * import { predictSplit, probabilitiesOf } from "./evaluate.ts";
+ * const probs = probabilitiesOf(predictSplit(model, data.test), 0); // 10 numbers summing to 1
+ * ```
+ */
+export function probabilitiesOf(
+  predictions: Pick<Predictions, "probabilities" | "classes" | "count">,
+  index: number,
+): number[] {
+  if (!Number.isInteger(index) || index < 0 || index >= predictions.count) {
+    throw new RangeError(
+      `index must be an integer in 0..${predictions.count - 1}, got ${index}.`,
+    );
+  }
+  const { classes } = predictions;
+  return Array.from(
+    predictions.probabilities.subarray(index * classes, (index + 1) * classes),
+  );
+}
+
+/**
+ * Classifies one 28×28 grey image (784 bytes, object light on black, as
+ * `prepareImage` makes it) and returns the class probabilities.
+ *
+ * @throws {RangeError} when `pixels` is not 784 bytes.
+ * @example
+ * ```ts
+ * import { classifyPixels } from "./evaluate.ts";
+ * const probs = classifyPixels(model, data.test.images.subarray(0, 784));
+ * ```
+ */
+export function classifyPixels(
+  model: tf.LayersModel,
+  pixels: Uint8Array,
+): number[] {
+  if (pixels.length !== 784) {
+    throw new RangeError(
+      `An image for the model is 28×28 = 784 bytes, got ${pixels.length}.`,
+    );
+  }
+  return probabilitiesOf(predictSplit(model, { images: pixels, count: 1 }), 0);
+}

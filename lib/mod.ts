@@ -1,7 +1,7 @@
 /**
  * The public surface of the library: everything a notebook or script needs,
  * in the order data flows — data → model → backend → train → evaluate →
- * plots — plus the shared `tf` instance.
+ * plots → notebook display — plus the shared `tf` instance.
  *
  * @example
  * ```ts
@@ -16,6 +16,8 @@
 export { tf } from "./tf.ts";
 export * from "./types.ts";
 export * from "./data.ts";
+export * from "./stats.ts";
+export * from "./settings.ts";
 export * from "./model.ts";
 export * from "./backend/mod.ts";
 export * from "./optimizer.ts";
@@ -26,7 +28,18 @@ export * from "./metrics.ts";
 export * from "./plots.ts";
 export * from "./bundle.ts";
 export * from "./outputs.ts";
+export * from "./preprocess.ts";
+export * from "./display.ts";
+export * from "./jupyter.ts";
+export * from "./views.ts";
 export { decodePng, encodePng } from "./image/png.ts";
 export { type MontageOptions, renderMontage } from "./image/montage.ts";
 export { type ChartOptions, renderHistoryChart } from "./image/chart.ts";
 export { plotlyJsSource } from "./image/plotly_source.ts";
+export { decodeJpeg, isJpeg } from "./image/jpeg.ts";
+export { fitRgba, grayToRgba, resizeArea } from "./image/resize.ts";
+export {
+  type ClassGridOptions,
+  firstOfEachClass,
+  renderClassGrid,
+} from "./image/class_grid.ts";

@@ -14,7 +14,7 @@
  */
 import { join } from "node:path";
 import { tf, tfWasm } from "./tf.ts";
-import { IMAGE_SIZE, PIXELS, type Split } from "./data.ts";
+import { CLASS_NAMES, IMAGE_SIZE, PIXELS, type Split } from "./data.ts";
 import {
   type BundleMetadata,
   PREPROCESSING,
@@ -26,7 +26,7 @@ import { formatReport } from "./metrics.ts";
 import { figureHtml, historyFigure } from "./plots.ts";
 import { plotlyJsSource } from "./image/plotly_source.ts";
 import { renderHistoryChart } from "./image/chart.ts";
-import { renderMontage } from "./image/montage.ts";
+import { type MontageOptions, renderMontage } from "./image/montage.ts";
 import { encodePng } from "./image/png.ts";
 import { makeRng, sample } from "./random.ts";
 import { writeFileAtomic } from "./files.ts";
@@ -56,6 +56,34 @@ export const OUTPUT_FILES: readonly string[] = Object.freeze([
 ]);
 
 /**
+ * The montage's input: `count` test items picked at random (seeded), with
+ * their labels and predictions. {@link montageFor} renders it; callers that
+ * also want to say how many are right use this directly.
+ *
+ * @example
+ * ```ts
+ * import { montageInput } from "./outputs.ts";
+ * const input = montageInput(data.test, predictions, CLASS_NAMES, 42);
+ * const right = input.labels.filter((l, i) => l === input.predicted[i]).length;
+ * ```
+ */
+export function montageInput(
+  split: Split,
+  predictions: Pick<Predictions, "predicted">,
+  classNames: readonly string[],
+  seed = 42,
+  count = 16,
+): MontageOptions {
+  const picks = sample(split.count, count, makeRng(seed));
+  return {
+    images: picks.map((i) => split.images.slice(i * PIXELS, (i + 1) * PIXELS)),
+    labels: picks.map((i) => split.labels[i]),
+    predicted: picks.map((i) => predictions.predicted[i]),
+    classNames,
+  };
+}
+
+/**
  * Picks `count` random test items (seeded) and renders the 4×4 montage:
  * each image upscaled to 96×96 with its predicted class name, green when
  * right, red when wrong.
@@ -73,13 +101,33 @@ export function montageFor(
   seed = 42,
   count = 16,
 ): RgbaImage {
-  const picks = sample(split.count, count, makeRng(seed));
-  return renderMontage({
-    images: picks.map((i) => split.images.slice(i * PIXELS, (i + 1) * PIXELS)),
-    labels: picks.map((i) => split.labels[i]),
-    predicted: picks.map((i) => predictions.predicted[i]),
-    classNames,
-  });
+  return renderMontage(
+    montageInput(split, predictions, classNames, seed, count),
+  );
+}
+
+/**
+ * The `metadata.json` of a model bundle: class names, input spec,
+ * preprocessing, recipe, metrics and versions.
+ *
+ * @example
+ * ```ts
+ * import { bundleMetadata } from "./outputs.ts";
+ * const metadata = bundleMetadata({ recipe: SEED_RECIPE, metrics: { val_accuracy: 0.9 } });
+ * await saveBundle(model, "out/model.zip", metadata);
+ * ```
+ */
+export function bundleMetadata(
+  info: { recipe?: unknown; metrics?: unknown; classNames?: readonly string[] },
+): BundleMetadata {
+  return {
+    classNames: info.classNames ?? CLASS_NAMES,
+    input: { shape: [IMAGE_SIZE, IMAGE_SIZE, 1], dtype: "float32" },
+    preprocessing: PREPROCESSING,
+    recipe: info.recipe,
+    metrics: info.metrics,
+    versions: versions(),
+  };
 }
 
 /**
@@ -128,14 +176,11 @@ export async function writeRunOutputs(
     test_loss: o.history.at(-1)?.val_loss ?? null,
     macro_f1: report.macro_avg.f1,
   };
-  const metadata: BundleMetadata = {
+  const metadata = bundleMetadata({
     classNames: o.classNames,
-    input: { shape: [IMAGE_SIZE, IMAGE_SIZE, 1], dtype: "float32" },
-    preprocessing: PREPROCESSING,
     recipe: o.run.recipe,
     metrics,
-    versions: versions(),
-  };
+  });
   const json = (v: unknown) => JSON.stringify(v, null, 2) + "\n";
   const file = (name: string) => join(outDir, name);
 

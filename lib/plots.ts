@@ -302,6 +302,122 @@ export function classBalanceFigure(
   };
 }
 
+/**
+ * Histogram of pixel values 0–255 (bar per value). The black background
+ * dominates Fashion-MNIST, so the y axis is logarithmic.
+ *
+ * @example
+ * ```ts
+ * import { pixelHistogramFigure } from "./plots.ts";
+ * const fig = pixelHistogramFigure(new Array(256).fill(1));
+ * console.log(fig.data[0].type); // "bar"
+ * ```
+ */
+export function pixelHistogramFigure(histogram: number[]): PlotlyFigure {
+  if (histogram.length !== 256) {
+    throw new RangeError(
+      `A pixel histogram has 256 bins, got ${histogram.length}.`,
+    );
+  }
+  return {
+    data: [{
+      type: "bar",
+      x: histogram.map((_, v) => v),
+      y: histogram.map(num),
+      marker: { color: TRAIN_COLOR },
+      hovertemplate: "value %{x}<br>%{y} pixels<extra></extra>",
+    }],
+    layout: {
+      title: { text: "Pixel values" },
+      xaxis: { title: { text: "pixel value (0 = black)" }, range: [-1, 256] },
+      yaxis: { title: { text: "pixels" }, type: "log" },
+      bargap: 0,
+    },
+  };
+}
+
+/**
+ * One point of a training run in progress: epochs done so far (fractional,
+ * e.g. 1.5 halfway through epoch 2) and the epoch's running loss and
+ * accuracy at that moment.
+ *
+ * @example
+ * ```ts
+ * import type { TrainingPoint } from "./plots.ts";
+ * const p: TrainingPoint = { x: 0.5, loss: 0.9, accuracy: 0.68 };
+ * ```
+ */
+export interface TrainingPoint {
+  x: number;
+  loss: number;
+  accuracy: number;
+}
+
+/**
+ * The chart of a training run while it runs: running training loss and
+ * accuracy as lines over fractional epochs, validation loss and accuracy as
+ * markers at the end of each finished epoch; loss on the left, accuracy on
+ * the right, the x axes spanning all `epochs`. Always four traces, in the
+ * order loss, val_loss, accuracy, val_accuracy (validation traces empty
+ * until an epoch ends), so a chart can be updated in place.
+ *
+ * @example
+ * ```ts
+ * import { liveTrainingFigure } from "./plots.ts";
+ * const fig = liveTrainingFigure([{ x: 0.5, loss: 0.9, accuracy: 0.7 }], [], 2);
+ * console.log(fig.data.map((t) => t.name)); // ["loss", "val_loss", "accuracy", "val_accuracy"]
+ * ```
+ */
+export function liveTrainingFigure(
+  points: TrainingPoint[],
+  history: EpochRecord[],
+  epochs: number,
+  title = "Training",
+): PlotlyFigure {
+  const line = (key: "loss" | "accuracy", axis: "" | "2"): PlotlyTrace => ({
+    type: "scatter",
+    mode: "lines",
+    name: key,
+    x: points.map((p) => p.x),
+    y: points.map((p) => num(p[key])),
+    xaxis: `x${axis}`,
+    yaxis: `y${axis}`,
+    line: { color: TRAIN_COLOR },
+    legendgroup: "train",
+  });
+  const val = (key: "val_loss" | "val_accuracy", axis: "" | "2") => ({
+    type: "scatter",
+    mode: "lines+markers",
+    name: key,
+    x: history.map((r) => r.epoch),
+    y: history.map((r) => num(r[key])),
+    xaxis: `x${axis}`,
+    yaxis: `y${axis}`,
+    line: { color: VAL_COLOR, dash: "dash" },
+    marker: { color: VAL_COLOR, size: 8 },
+    legendgroup: "val",
+  });
+  const range = [0, Math.max(1, epochs)];
+  const dtick = epochs > 12 ? undefined : 1;
+  return {
+    data: [
+      line("loss", ""),
+      val("val_loss", ""),
+      line("accuracy", "2"),
+      val("val_accuracy", "2"),
+    ],
+    layout: {
+      title: { text: title },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: { title: { text: "epoch" }, range, dtick },
+      yaxis: { title: { text: "loss" }, rangemode: "tozero" },
+      xaxis2: { title: { text: "epoch" }, range, dtick },
+      yaxis2: { title: { text: "accuracy" }, range: [0, 1] },
+      hovermode: "x unified",
+    },
+  };
+}
+
 const HTML_ESCAPES: Record<string, string> = {
   "&": "&amp;",
   "<": "&lt;",
@@ -310,7 +426,17 @@ const HTML_ESCAPES: Record<string, string> = {
   "'": "&#39;",
 };
 
-function escapeHtml(text: string): string {
+/**
+ * Escapes `&`, `<`, `>`, `"` and `'` so `text` can stand in HTML text or in
+ * a quoted attribute.
+ *
+ * @example
+ * ```ts
+ * import { escapeHtml } from "./plots.ts";
+ * escapeHtml('<b title="x">'); // "&lt;b title=&quot;x&quot;&gt;"
+ * ```
+ */
+export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]);
 }
 
@@ -319,8 +445,14 @@ function escapeHtml(text: string): string {
  * `</script`, `<script` or `<!--` inside it could end the element early or
  * change how the HTML parser reads it. They can only occur inside strings,
  * regular expressions or comments, where `\x3C` is the same `<`.
+ *
+ * @example
+ * ```ts
+ * import { scriptSafe } from "./plots.ts";
+ * scriptSafe('var s = "</script>";'); // 'var s = "\\x3C/script>";'
+ * ```
  */
-function scriptSafe(source: string): string {
+export function scriptSafe(source: string): string {
   return source.replace(/<(?=\/?script|!--)/gi, "\\x3C");
 }
 

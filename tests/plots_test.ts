@@ -2,10 +2,14 @@ import assert from "node:assert/strict";
 import {
   classBalanceFigure,
   confusionFigure,
+  escapeHtml,
   figureHtml,
   historyFigure,
+  liveTrainingFigure,
   perClassAccuracyFigure,
+  pixelHistogramFigure,
   type PlotlyFigure,
+  scriptSafe,
   topKFigure,
 } from "../lib/plots.ts";
 import type { EpochRecord } from "../lib/types.ts";
@@ -157,5 +161,52 @@ Deno.test("figureHtml keeps a </script> inside the source from closing the eleme
   assert.ok(!html.includes("<!--"));
   assert.ok(
     html.includes('var s = "\\x3C/script>\\x3Cscript>alert(1)\\x3C/script>"'),
+  );
+});
+
+Deno.test("pixelHistogramFigure: one bar per value, log scale", () => {
+  const h = new Array(256).fill(0);
+  h[0] = 100;
+  h[255] = 3;
+  const fig = pixelHistogramFigure(h);
+  assert.equal(fig.data.length, 1);
+  assert.equal((fig.data[0].x as number[]).length, 256);
+  assert.deepEqual((fig.data[0].y as number[])[255], 3);
+  assert.equal((fig.layout.yaxis as { type: string }).type, "log");
+  assert.throws(() => pixelHistogramFigure([1, 2]), RangeError);
+});
+
+Deno.test("liveTrainingFigure: running curves over fractional epochs, validation per epoch", () => {
+  const points = [
+    { x: 0.5, loss: 1.5, accuracy: 0.5 },
+    { x: 1, loss: 1, accuracy: 0.7 },
+  ];
+  const fig = liveTrainingFigure(points, history(1), 3, "Training: epoch 1/3");
+  assert.deepEqual(fig.data.map((t) => t.name), [
+    "loss",
+    "val_loss",
+    "accuracy",
+    "val_accuracy",
+  ]);
+  assert.deepEqual(fig.data[0].x, [0.5, 1]);
+  assert.deepEqual(fig.data[2].y, [0.5, 0.7]);
+  assert.deepEqual(fig.data[1].x, [1]);
+  assert.deepEqual(fig.data[3].y, [1 - 0.6]);
+  assert.deepEqual((fig.layout.xaxis as { range: number[] }).range, [0, 3]);
+  assert.deepEqual(fig.layout.title, { text: "Training: epoch 1/3" });
+  // Before anything happened: still four (empty) traces to update later.
+  const empty = liveTrainingFigure([], [], 25);
+  assert.equal(empty.data.length, 4);
+  assert.ok(empty.data.every((t) => (t.x as unknown[]).length === 0));
+});
+
+Deno.test("escapeHtml and scriptSafe make text safe for HTML and scripts", () => {
+  assert.equal(
+    escapeHtml(`<a href="x">'&'</a>`),
+    "&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;",
+  );
+  assert.equal(
+    scriptSafe('a = "</script>"; b = "<!--";'),
+    'a = "\\x3C/script>"; b = "\\x3C!--";',
   );
 });

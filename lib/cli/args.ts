@@ -49,7 +49,8 @@ export function intFlag(
 
 /**
  * `parseArgs` from `node:util` in strict mode, turning its errors into
- * {@link UsageError}s.
+ * {@link UsageError}s. Positional arguments are an error unless
+ * `allowPositionals` is true.
  *
  * @example
  * ```ts
@@ -62,9 +63,10 @@ export function parseFlags<
 >(
   args: string[],
   options: T,
+  allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals: false });
+    return parseArgs({ args, options, strict: true, allowPositionals });
   } catch (e) {
     throw new UsageError(
       `${(e as Error).message.split("\n")[0]} (see --help).`,

@@ -1,0 +1,245 @@
+/**
+ * `deno task notebooks`: executes every notebook top to bottom with the
+ * Deno kernel, headless (Jupyter's `nbconvert`), and writes the executed
+ * `.ipynb` and a rendered `.html` (offline: nothing fetched) of each to
+ * `out/notebooks/`. The kernel spec is installed into the project-local
+ * Jupyter folder `out/jupyter/`, not the user's.
+ *
+ * @example
+ * ```sh
+ * FMNIST_LIMIT=2000 deno task notebooks            # quick run of all five
+ * deno task notebooks --limit 2000 03-train 04-evaluate
+ * ```
+ *
+ * @module
+ */
+import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { NOTEBOOK_DIR, NOTEBOOKS } from "../notebooks.ts";
+import {
+  describeSettings,
+  type NotebookSettings,
+  notebookSettings,
+} from "../settings.ts";
+import { formatDuration } from "../progress.ts";
+import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
+
+const ROOT = fileURLToPath(new URL("../..", import.meta.url));
+/** nbconvert add-ons: the offline HTML template, the Deno-aware executor. */
+const TEMPLATES = fileURLToPath(new URL("./nbconvert", import.meta.url));
+/** The project-local Jupyter folder (kernel spec, runtime files, config). */
+const JUPYTER_HOME = join(ROOT, "out", "jupyter");
+
+const HELP =
+  `Execute the notebooks headless with the Deno kernel and render them.
+
+Usage: deno task notebooks [options] [NOTEBOOK...]
+
+NOTEBOOK: any of ${NOTEBOOKS.join(", ")} (default: all, in that order).
+04-evaluate and 05-your-own load the model that 03-train saves.
+
+Options:
+  --limit N       quick run: sets FMNIST_LIMIT=N for the notebooks (first N
+                  training and test images, 4 epochs); also read from the
+                  environment
+  --epochs N      sets FMNIST_EPOCHS=N (epochs to train)
+  --out DIR       where executed notebooks, HTML and model.zip go
+                  (default out/notebooks; must be under out/)
+  --jupyter PATH  the jupyter command (default /usr/bin/jupyter if present,
+                  else jupyter on PATH)
+  -h, --help      show this help
+
+Needs Jupyter's nbconvert and nbclient (Debian: apt-get install
+jupyter-nbconvert python3-nbclient).`;
+
+/** Runs a command, streaming nothing; returns exit code and output. */
+async function run(
+  cmd: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  let out: Deno.CommandOutput;
+  try {
+    out = await new Deno.Command(cmd, {
+      args,
+      env,
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) {
+      throw new UsageError(
+        `${cmd} was not found; install Jupyter's nbconvert (Debian: apt-get install jupyter-nbconvert python3-nbclient) or pass --jupyter PATH.`,
+      );
+    }
+    throw e;
+  }
+  const text = (b: Uint8Array) => new TextDecoder().decode(b);
+  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+}
+
+function defaultJupyter(): string {
+  try {
+    Deno.statSync("/usr/bin/jupyter");
+    return "/usr/bin/jupyter";
+  } catch {
+    return "jupyter";
+  }
+}
+
+/** The last lines of a failed run's output, which hold the cell's error. */
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseFlags(Deno.args, {
+    limit: { type: "string" },
+    epochs: { type: "string" },
+    out: { type: "string" },
+    jupyter: { type: "string" },
+    help: { type: "boolean", short: "h" },
+  }, true);
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
+  const names = positionals.map((p) =>
+    p.replace(/\.ipynb$/, "").replace(/^.*\//, "")
+  );
+  for (const name of names) {
+    if (!NOTEBOOKS.includes(name)) {
+      throw new UsageError(
+        `there is no notebook ${name}; choose from ${NOTEBOOKS.join(", ")}.`,
+      );
+    }
+  }
+  const selected = names.length > 0
+    ? NOTEBOOKS.filter((n) => names.includes(n))
+    : [...NOTEBOOKS];
+  const limit = intFlag("--limit", values.limit, 1);
+  const epochs = intFlag("--epochs", values.epochs, 1);
+  const outDir = resolve(ROOT, values.out ?? join("out", "notebooks"));
+  const canWrite = await Deno.permissions.query({
+    name: "write",
+    path: outDir,
+  });
+  if (canWrite.state !== "granted") {
+    throw new UsageError(
+      `cannot write to ${outDir}: deno task notebooks may write only under out/; choose --out out/NAME.`,
+    );
+  }
+  const jupyter = values.jupyter ?? defaultJupyter();
+
+  // The kernels inherit this environment: the quick-run knob, where the
+  // model goes, and a project-local Jupyter (kernel spec, runtime, config).
+  const env: Record<string, string> = {
+    FMNIST_OUT: outDir,
+    JUPYTER_DATA_DIR: join(JUPYTER_HOME, "data", "jupyter"),
+    JUPYTER_PATH: join(JUPYTER_HOME, "data", "jupyter"),
+    JUPYTER_RUNTIME_DIR: join(JUPYTER_HOME, "runtime"),
+    JUPYTER_CONFIG_DIR: join(JUPYTER_HOME, "config"),
+    XDG_DATA_HOME: join(JUPYTER_HOME, "data"),
+    PYTHONPATH: TEMPLATES,
+    NO_COLOR: "1",
+    PYDEVD_DISABLE_FILE_VALIDATION: "1",
+  };
+  if (limit !== undefined) env.FMNIST_LIMIT = String(limit);
+  if (epochs !== undefined) env.FMNIST_EPOCHS = String(epochs);
+  // What the kernels will read, checked here so a bad value stops at once.
+  let settings: NotebookSettings;
+  try {
+    settings = notebookSettings((name) => env[name] ?? Deno.env.get(name));
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  console.log(
+    settings.quick
+      ? describeSettings(settings)
+      : `${
+        describeSettings(settings)
+      } (set FMNIST_LIMIT=2000 or pass --limit 2000 for a quick run)`,
+  );
+
+  const version = await run(jupyter, ["nbconvert", "--version"], env);
+  if (version.code !== 0) {
+    throw new UsageError(
+      `${jupyter} nbconvert does not run (${
+        tail(version.stderr, 1)
+      }); install jupyter-nbconvert and python3-nbclient, or pass --jupyter PATH.`,
+    );
+  }
+  const install = await run(
+    Deno.execPath(),
+    ["jupyter", "--install", "--force", "--name", "deno", "--display", "Deno"],
+    env,
+  );
+  if (install.code !== 0) {
+    throw new Error(
+      `installing the Deno kernel spec failed: ${tail(install.stderr, 3)}`,
+    );
+  }
+  console.log(
+    `kernel: Deno ${Deno.version.deno} (spec in ${env.JUPYTER_DATA_DIR}/kernels/deno), nbconvert ${version.stdout.trim()}`,
+  );
+  await Deno.mkdir(outDir, { recursive: true });
+
+  const started = performance.now();
+  for (const name of selected) {
+    const t0 = performance.now();
+    const executed = await run(jupyter, [
+      "nbconvert",
+      "--to",
+      "notebook",
+      // nbconvert's executor, made to wait for outputs the Deno kernel
+      // sends late (see nbconvert/deno_execute.py).
+      "--NotebookExporter.preprocessors=deno_execute.DenoExecutePreprocessor",
+      "--DenoExecutePreprocessor.enabled=True",
+      "--ExecutePreprocessor.kernel_name=deno",
+      "--ExecutePreprocessor.timeout=-1",
+      "--ExecutePreprocessor.startup_timeout=120",
+      "--output-dir",
+      outDir,
+      "--output",
+      name,
+      join(NOTEBOOK_DIR, `${name}.ipynb`),
+    ], env);
+    if (executed.code !== 0) {
+      console.error(tail(executed.stderr));
+      throw new Error(
+        `${name}.ipynb failed to execute (the cell's error is above); fix it and run again.`,
+      );
+    }
+    const html = await run(jupyter, [
+      "nbconvert",
+      "--to",
+      "html",
+      `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
+      "--template",
+      "offline",
+      "--output-dir",
+      outDir,
+      join(outDir, `${name}.ipynb`),
+    ], env);
+    if (html.code !== 0) {
+      console.error(tail(html.stderr));
+      throw new Error(`rendering ${name}.ipynb to HTML failed (see above).`);
+    }
+    console.log(
+      `${name}: executed in ${
+        formatDuration((performance.now() - t0) / 1000)
+      } → ${join(outDir, `${name}.ipynb`)}, ${name}.html`,
+    );
+  }
+  console.log(
+    `${selected.length} notebook(s) in ${
+      formatDuration((performance.now() - started) / 1000)
+    } · outputs in ${outDir}/`,
+  );
+}
+
+if (import.meta.main) {
+  await runMain(main);
+}

@@ -1,0 +1,533 @@
+import assert from "node:assert/strict";
+import {
+  backendView,
+  base64,
+  type BatchProgress,
+  buildMiniVGGNet,
+  CLASS_NAMES,
+  classBalanceView,
+  classificationReport,
+  confusionMatrix,
+  confusionView,
+  datasetView,
+  decodePng,
+  describeFigure,
+  DISPLAY,
+  type DisplaySink,
+  type EpochRecord,
+  figureBundle,
+  figureHtmlFragment,
+  formatReport,
+  historyView,
+  imageBundle,
+  initWasmBackend,
+  LiveTrainingChart,
+  type MediaBundle,
+  mistakesBundle,
+  mistakesView,
+  modelSummaryBundle,
+  modelView,
+  montageInput,
+  montageView,
+  notebookSettings,
+  perClassAccuracyView,
+  PLOTLY_MIME,
+  plotlyLoaderHtml,
+  PlotlyPage,
+  predictionsView,
+  preparedImageBundle,
+  prepareImage,
+  reportBundle,
+  reportView,
+  settingsView,
+  show,
+  type Split,
+  tableHtml,
+  tableText,
+  textBundle,
+  topKFigure,
+  topKView,
+  View,
+} from "../lib/mod.ts";
+import { createImage, fillRect } from "../lib/image/raster.ts";
+
+// Started at module level, as the other test modules do: the backend's
+// worker threads do not keep a test's event loop alive while they start.
+const backendInfo = await initWasmBackend();
+
+const FAKE_PLOTLY =
+  "window.Plotly = { newPlot: function (el, data, layout) { window.drawn.push([el.id, data, layout]); } };";
+
+/** A page whose plotly.js is a stand-in that records what it draws. */
+const fakePage = () => new PlotlyPage(() => Promise.resolve(FAKE_PLOTLY));
+
+/** The bodies of the `<script>` elements of an HTML fragment, in order. */
+function scripts(html: string): string[] {
+  return [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
+}
+
+/** A tiny DOM: elements by id that remember their text. */
+function fakeBrowser() {
+  const elements = new Map<string, { id: string; textContent: string }>();
+  const window: Record<string, unknown> = { drawn: [] };
+  const document = {
+    getElementById: (id: string) => {
+      if (!elements.has(id)) elements.set(id, { id, textContent: "pending" });
+      return elements.get(id);
+    },
+  };
+  const run = (code: string) =>
+    new Function("window", "document", code)(window, document);
+  return { window, run, drawn: () => window.drawn as unknown[][] };
+}
+
+function split(count: number): Split {
+  const images = new Uint8Array(count * 784);
+  const labels = new Uint8Array(count);
+  for (let i = 0; i < count; i++) {
+    labels[i] = i % 10;
+    images.fill(20 * (i % 10) + 30, i * 784 + 300, i * 784 + 500);
+  }
+  return { images, labels, count };
+}
+
+function record(epoch: number): EpochRecord {
+  return {
+    epoch,
+    loss: 1 / epoch,
+    accuracy: 1 - 0.3 / epoch,
+    val_loss: 1.2 / epoch,
+    val_accuracy: 1 - 0.4 / epoch,
+    lr: 0.01,
+    seconds: 2,
+    images_per_second: 100,
+  };
+}
+
+function progress(epoch: number, batch: number, batches = 5): BatchProgress {
+  return {
+    epoch,
+    epochs: 2,
+    batch,
+    batches,
+    loss: 2 - 0.1 * batch,
+    accuracy: 0.1 * batch,
+    imagesPerSecond: 50,
+    secondsLeft: (batches - batch) * 0.5,
+    lr: 0.01,
+  };
+}
+
+Deno.test("figureBundle: plotly JSON, HTML that draws it, plain text", () => {
+  const fig = topKFigure([0.1, 0.7, 0.2], ["Bag", "Coat", "Dress"], 2);
+  const b = figureBundle(fig, { id: "top-chart" });
+  assert.deepEqual(Object.keys(b), [PLOTLY_MIME, "text/html", "text/plain"]);
+  assert.equal(b[PLOTLY_MIME], fig);
+  assert.equal(b["text/plain"], "Top 2 predictions (trace 1: 2 points)");
+  const html = b["text/html"] as string;
+  assert.match(html, /<div class="fmnist-chart" id="top-chart"/);
+  assert.doesNotMatch(html, /<script src|https?:\/\//);
+  assert.equal(
+    figureBundle(fig, { id: "x", plain: "custom" })["text/plain"],
+    "custom",
+  );
+});
+
+Deno.test("charts draw once plotly.js is on the page, whichever comes first", () => {
+  const fig = topKFigure([0.3, 0.7], ["Bag", "Coat"], 2);
+  // Chart first, library later (the queue), then a chart after the library.
+  const b = fakeBrowser();
+  for (const s of scripts(figureHtmlFragment(fig, "a"))) b.run(s);
+  assert.equal(b.drawn().length, 0);
+  for (const s of scripts(plotlyLoaderHtml(FAKE_PLOTLY))) b.run(s);
+  assert.equal(b.drawn().length, 1);
+  assert.equal(b.drawn()[0][0], "a");
+  assert.deepEqual(b.drawn()[0][1], fig.data);
+  for (const s of scripts(figureHtmlFragment(fig, "b"))) b.run(s);
+  assert.deepEqual(b.drawn().map((d) => d[0]), ["a", "b"]);
+});
+
+Deno.test("chart HTML cannot be broken out of by its data", () => {
+  const fig = topKFigure([1, 0], ["</script><b>x", "Coat"], 2);
+  const html = figureHtmlFragment(fig, 'id"<x>');
+  assert.equal(html.match(/<\/script>/g)?.length, 1);
+  assert.match(html, /id="id&quot;&lt;x&gt;"/);
+  const loader = plotlyLoaderHtml('var s = "</script>";');
+  assert.equal(loader.match(/<\/script>/g)?.length, 2);
+});
+
+Deno.test("describeFigure names the title and the traces", () => {
+  assert.equal(
+    describeFigure({
+      data: [{ name: "loss", y: [1, 2] }, { y: [3] }],
+      layout: { title: { text: "History" } },
+    }),
+    "History (loss: 2 points, trace 2: 1 point)",
+  );
+  assert.equal(describeFigure({ data: [], layout: {} }), "Chart");
+});
+
+Deno.test("tables: aligned plain text and escaped HTML with a caption", () => {
+  const t = {
+    caption: "Counts",
+    headers: ["class", "n"],
+    rows: [["Bag", 12], ["<Coat>", 3]],
+  };
+  assert.equal(
+    tableText(t),
+    ["Counts", "class    n", "------  --", "Bag     12", "<Coat>   3"].join(
+      "\n",
+    ),
+  );
+  const html = tableHtml(t);
+  assert.match(html, /^<p[^>]*><strong>Counts<\/strong><\/p>/);
+  assert.match(html, /&lt;Coat&gt;/);
+  assert.match(html, /text-align: right[^>]*>12</);
+  const htmlCells = tableHtml({
+    headers: ["img"],
+    rows: [["<img src=x>"]],
+    htmlCells: true,
+  });
+  assert.match(htmlCells, /<td[^>]*><img src=x><\/td>/);
+});
+
+Deno.test("reportBundle: the report as an HTML table, scikit-learn's text as plain", () => {
+  const report = classificationReport([0, 1, 1, 2], [0, 1, 2, 2], [
+    "a",
+    "b",
+    "c",
+  ]);
+  const b = reportBundle(report);
+  assert.equal(b["text/plain"], formatReport(report));
+  const html = b["text/html"] as string;
+  for (
+    const cell of [
+      ">a<",
+      ">b<",
+      ">c<",
+      ">0.75<",
+      ">macro avg<",
+      ">weighted avg<",
+      ">0.67<",
+    ]
+  ) {
+    assert.ok(html.includes(cell), cell);
+  }
+  assert.equal(reportView(report).text, formatReport(report));
+});
+
+Deno.test("imageBundle: a PNG that decodes to the picture, with its caption", () => {
+  const img = createImage(6, 4, [10, 200, 30]);
+  const b = imageBundle(img, "six by four");
+  const png = Uint8Array.from(
+    atob(b["image/png"] as string),
+    (c) => c.charCodeAt(0),
+  );
+  assert.deepEqual(decodePng(png), img);
+  assert.equal(b["text/plain"], "[image 6×4] six by four");
+  assert.match(
+    b["text/html"] as string,
+    /<figcaption>six by four<\/figcaption>/,
+  );
+  assert.equal(base64(new Uint8Array([104, 105])), "aGk=");
+  assert.equal(base64(new Uint8Array(100000).fill(7)).length, 133336);
+});
+
+Deno.test("modelSummaryBundle: layers with shapes and the totals", () => {
+  const b = modelSummaryBundle(
+    [{ name: "d", type: "Dense", outputShape: [null, 10], params: 7850 }],
+    { params: 8000, trainable: 7850, forwardFlops: 15.7e6 },
+  );
+  const text = b["text/plain"] as string;
+  assert.match(text, /1 {2}d\s+Dense\s+\(batch, 10\)\s+7,850/);
+  assert.match(text, /not trainable.*\s150$/m);
+  assert.match(text, /forward pass, one image\s+15\.7 MFLOP/);
+  assert.match(text, /training step.*47\.1 MFLOP/);
+});
+
+Deno.test("mistakesBundle and preparedImageBundle show pictures with their facts", () => {
+  const b = mistakesBundle([
+    {
+      index: 7,
+      label: 1,
+      predicted: 0,
+      confidence: 0.975,
+      image: new Uint8Array(784),
+    },
+  ], ["Bag", "Coat"]);
+  assert.match(b["text/plain"] as string, /7\s+Coat\s+Bag\s+97\.5%/);
+  assert.match(b["text/html"] as string, /<img src="data:image\/png;base64,/);
+  const photo = createImage(100, 60, [250, 250, 250]);
+  fillRect(photo, 30, 10, 40, 40, [20, 20, 20]);
+  const p = preparedImageBundle(prepareImage(photo), "shoe.jpg");
+  assert.match(
+    p["text/plain"] as string,
+    /^shoe\.jpg: 100×60 picture; light background, so inverted; object cropped at 40×40/,
+  );
+  assert.equal((p["text/html"] as string).match(/<img /g)?.length, 2);
+  assert.deepEqual(textBundle("a<b"), {
+    "text/html": '<pre style="margin: 0;">a&lt;b</pre>',
+    "text/plain": "a<b",
+  });
+});
+
+Deno.test("a View renders itself; the first chart on a page carries plotly.js, later ones not", async () => {
+  const page = fakePage();
+  const fig = topKFigure([0.5, 0.5], ["Bag", "Coat"], 2);
+  const first = new View(figureBundle(fig, { id: "one" }), true, page);
+  const second = new View(figureBundle(fig, { id: "two" }), true, page);
+  const table = new View(
+    { "text/plain": "t", "text/html": "<b>t</b>" },
+    false,
+    page,
+  );
+  assert.equal(DISPLAY, Symbol.for("Jupyter.display"));
+  assert.deepEqual(await table[DISPLAY](), table.bundle);
+  const a = await first[DISPLAY]();
+  assert.ok((a["text/html"] as string).includes(FAKE_PLOTLY));
+  assert.ok(
+    (a["text/html"] as string).endsWith(first.bundle["text/html"] as string),
+  );
+  assert.equal(a[PLOTLY_MIME], fig);
+  const b = await second[DISPLAY]();
+  assert.equal(b["text/html"], second.bundle["text/html"]);
+  assert.equal(page.embedded, true);
+  assert.equal(String(table), "t");
+});
+
+Deno.test("show prints plain text outside Jupyter", async () => {
+  const printed: unknown[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => printed.push(args.join(" "));
+  try {
+    await show(
+      new View({ "text/plain": "one" }),
+      new View({ "text/plain": "two" }),
+    );
+  } finally {
+    console.log = log;
+  }
+  assert.deepEqual(printed, ["one", "two"]);
+});
+
+Deno.test("LiveTrainingChart: one progress line and one chart, created once, then updated in place", async () => {
+  const sent: Array<{ bundle: MediaBundle; id?: string; update: boolean }> = [];
+  const sink: DisplaySink = (bundle, o) => {
+    sent.push({ bundle, ...o });
+    return Promise.resolve();
+  };
+  const live = new LiveTrainingChart({
+    epochs: 2,
+    minIntervalMs: 0,
+    sink,
+    page: fakePage(),
+  });
+  for (let e = 1; e <= 2; e++) {
+    for (let b = 1; b <= 5; b++) live.onBatch(progress(e, b));
+    live.onEpoch(record(e));
+  }
+  await live.close();
+
+  // First the library, then the two outputs, then only updates of them.
+  assert.equal(sent[0].id, undefined);
+  assert.ok((sent[0].bundle["text/html"] as string).includes(FAKE_PLOTLY));
+  const created = sent.filter((s) => s.id !== undefined && !s.update);
+  assert.deepEqual(created.map((s) => s.id), [live.progressId, live.chartId]);
+  const updates = sent.slice(3);
+  assert.ok(updates.length >= 10);
+  assert.ok(
+    updates.every((s) =>
+      s.update && (s.id === live.chartId || s.id === live.progressId)
+    ),
+  );
+  const charts = sent.filter((s) => s.id === live.chartId);
+  assert.ok(
+    charts.every((s) =>
+      !(s.bundle["text/html"] as string).includes(FAKE_PLOTLY)
+    ),
+  );
+
+  // The last chart shows the whole run.
+  const last = charts.at(-1)!.bundle[PLOTLY_MIME] as {
+    data: Array<Record<string, unknown>>;
+    layout: Record<string, unknown>;
+  };
+  assert.deepEqual(last.data.map((t) => t.name), [
+    "loss",
+    "val_loss",
+    "accuracy",
+    "val_accuracy",
+  ]);
+  assert.deepEqual(last.data[1].x, [1, 2]);
+  assert.deepEqual(last.data[3].y, [0.6, 0.8]);
+  assert.deepEqual((last.data[0].x as number[]).at(-1), 2);
+  assert.match(JSON.stringify(last.layout.title), /2\/2 epoch\(s\) done/);
+  const lastProgress = sent.filter((s) => s.id === live.progressId).at(-1)!;
+  assert.match(
+    lastProgress.bundle["text/plain"] as string,
+    /^epoch 1\/2 .*\nepoch 2\/2 .*\ndone: 2 epoch\(s\) in /,
+  );
+  assert.equal(live.points.length, 10);
+});
+
+Deno.test("LiveTrainingChart: redraws are throttled but every epoch end is drawn", async () => {
+  const chartSends: string[] = [];
+  const sink: DisplaySink = (bundle, o) => {
+    if (o.id?.startsWith("live-chart")) {
+      chartSends.push(String(bundle["text/plain"]).split("\n")[0]);
+    }
+    return Promise.resolve();
+  };
+  const live = new LiveTrainingChart({
+    epochs: 2,
+    minIntervalMs: 1e9,
+    sink,
+    page: fakePage(),
+  });
+  for (let e = 1; e <= 2; e++) {
+    for (let b = 1; b <= 5; b++) live.onBatch(progress(e, b));
+    live.onEpoch(record(e));
+  }
+  await live.close();
+  // The first batch, two epoch ends, and the close.
+  assert.deepEqual(chartSends, [
+    "Training: epoch 1/2, batch 1/5",
+    "Training: epoch 1/2, batch 5/5",
+    "Training: epoch 2/2, batch 5/5",
+    "Training: 2/2 epoch(s) done",
+  ]);
+});
+
+Deno.test("LiveTrainingChart: keeps at most maxPoints; reports a failing display on close", async () => {
+  const live = new LiveTrainingChart({
+    epochs: 1,
+    maxPoints: 10,
+    minIntervalMs: 0,
+    page: fakePage(),
+    sink: () => Promise.reject(new Error("kernel gone")),
+  });
+  for (let b = 1; b <= 100; b++) live.onBatch(progress(1, b, 100));
+  assert.ok(live.points.length <= 12, `${live.points.length}`);
+  assert.equal(live.points.at(-1)!.x, 1);
+  await assert.rejects(live.close(), /kernel gone/);
+  assert.throws(() => new LiveTrainingChart({ epochs: 0 }), RangeError);
+});
+
+Deno.test("LiveTrainingChart outside Jupyter prints one line per epoch", async () => {
+  const printed: string[] = [];
+  const log = console.log;
+  console.log = (...args: unknown[]) => printed.push(args.join(" "));
+  try {
+    const live = new LiveTrainingChart({ epochs: 2 });
+    live.onBatch(progress(1, 1));
+    live.onEpoch(record(1));
+    await live.close();
+  } finally {
+    console.log = log;
+  }
+  assert.equal(printed.length, 1);
+  assert.match(
+    printed[0],
+    /^epoch 1\/2 loss 1\.0000 acc 0\.7000 val_loss 1\.2000 val_acc 0\.6000/,
+  );
+});
+
+Deno.test("views of evaluation results say what they show", () => {
+  const test = split(40);
+  const predicted = Uint8Array.from(
+    test.labels,
+    (l, i) => (i % 4 === 0 ? (l + 1) % 10 : l),
+  );
+  const confidence = Float32Array.from(test.labels, (_, i) => 0.5 + i / 100);
+  const probabilities = new Float32Array(40 * 10);
+  predicted.forEach((p, i) => {
+    probabilities.fill(0.05 / 9, i * 10, i * 10 + 10);
+    probabilities[i * 10 + p] = 0.95;
+  });
+  const predictions = {
+    predicted,
+    confidence,
+    probabilities,
+    classes: 10,
+    count: 40,
+  };
+
+  const input = montageInput(test, predictions, CLASS_NAMES, 42);
+  const right = input.labels.filter((l, i) => l === input.predicted[i]).length;
+  const montage = montageView(test, predictions, CLASS_NAMES, 42);
+  assert.equal(
+    montage.text,
+    `[image 404×404] 16 random test images (seed 42) with the predicted class: ${right} right (green), ${
+      16 - right
+    } wrong (red)`,
+  );
+  assert.ok(typeof montage.bundle["image/png"] === "string");
+
+  const mistakes = mistakesView(test, predictions, CLASS_NAMES, 3).text.split(
+    "\n",
+  );
+  assert.equal(mistakes[0], "The 3 most confident mistakes");
+  assert.match(mistakes[3], /^\s+36\s/); // the surest wrong one: index 36
+  assert.equal(mistakes.length, 6);
+
+  const rows = predictionsView(test, predictions, CLASS_NAMES, [0, 1]).text
+    .split("\n");
+  assert.match(rows[3], /0\s+T-shirt\/top\s+Trouser 95\.0%, /);
+  assert.match(rows[4], /1\s+Trouser\s+Trouser 95\.0%, /);
+
+  assert.equal(
+    topKView([0.1, 0.6, 0.3], ["Bag", "Coat", "Dress"]).text,
+    "Top 3: Coat 60.0%, Dress 30.0%, Bag 10.0%",
+  );
+  const confusion = confusionMatrix(test.labels, predicted, 10);
+  const cv = confusionView(confusion, CLASS_NAMES);
+  assert.ok(cv.usesPlotly);
+  assert.match(cv.text, /^Confusion matrix/);
+  assert.match(
+    perClassAccuracyView(confusion, CLASS_NAMES).text,
+    /^Accuracy per class: T-shirt\/top 50\.0%, Trouser 100\.0%/,
+  );
+  assert.match(
+    classBalanceView(test, CLASS_NAMES).text,
+    /T-shirt\/top 4, Trouser 4/,
+  );
+  assert.match(
+    historyView([record(1), record(2)]).text,
+    /^epoch 1\/2 .*\nepoch 2\/2 /,
+  );
+});
+
+Deno.test("views of settings, data, backend and model", () => {
+  assert.match(
+    settingsView(notebookSettings(() => undefined)).text,
+    /^full run: .*\n[\s\S]*epochs\s+25/,
+  );
+  const data = {
+    train: split(10),
+    test: split(10),
+    classNames: CLASS_NAMES,
+    source: "/data/here",
+  };
+  const dv = datasetView(data).text;
+  assert.match(dv, /^Read from \/data\/here: every file verified/);
+  assert.match(
+    dv,
+    /train-images-idx3-ubyte\s+train\s+images\s+60,000\s+47,040,016\s+c59f468a2f672dc8…\s+ok/,
+  );
+  assert.match(
+    backendView(backendInfo, "4.22.0").text,
+    /WebAssembly SIMD128\s+on/,
+  );
+  const model = buildMiniVGGNet({ seed: 3 });
+  try {
+    const text = modelView(model).text;
+    assert.match(text, /^MiniVGGNet: 23 layers/);
+    assert.match(text, /parameters\s+1,679,082/);
+    assert.match(text, /trainable\s+1,677,674/);
+    assert.match(text, /not trainable.*\s1,408$/m);
+    assert.match(text, /forward pass, one image\s+39\.8 MFLOP/);
+    assert.match(text, /\(batch, 28, 28, 32\)\s+320/);
+  } finally {
+    model.dispose();
+  }
+});

@@ -1,0 +1,447 @@
+/**
+ * The notebooks: committed clean, code that follows the rules and type
+ * checks, and — run as a user runs them, `deno task notebooks` with the
+ * quick-run knob — every one executes without error output, the charts and
+ * pictures are there, and the rendered HTML draws its charts in headless
+ * Chromium with the network blocked (screenshots in out/notebooks-test/).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { decodePng } from "../lib/mod.ts";
+import {
+  cellSource,
+  cleanNotebook,
+  codeRuleBreaks,
+  type Notebook,
+  NOTEBOOK_DIR,
+  notebookCode,
+  notebookProblems,
+  NOTEBOOKS,
+  serializeNotebook,
+} from "../lib/notebooks.ts";
+import { denoFmt } from "../lib/cli/fmt.ts";
+import type { PageReport } from "./browser.ts";
+import { ROOT, toFileUrl } from "./paths.ts";
+
+const OUT = join(ROOT, "out", "notebooks-test");
+
+/** Renders a page offline in Chromium, in a process of its own (see browser.ts). */
+async function renderOffline(html: string, shot: string): Promise<PageReport> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "tests", "browser.ts"), html, shot],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, `the browser run failed: ${stderr}`);
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
+async function readNotebook(path: string): Promise<Notebook> {
+  return JSON.parse(await Deno.readTextFile(path));
+}
+
+type Output = {
+  output_type: string;
+  name?: string;
+  text?: string | string[];
+  data?: Record<string, unknown>;
+};
+
+function outputs(nb: Notebook): Array<Output & { cell: number }> {
+  return nb.cells.flatMap((c, cell) =>
+    (c.outputs ?? []).map((o) => ({ ...(o as Output), cell }))
+  );
+}
+
+const text = (v: unknown) => Array.isArray(v) ? v.join("") : String(v ?? "");
+
+Deno.test("the five notebooks are committed clean, in Jupyter's own layout", async () => {
+  const files: string[] = [];
+  for await (const e of Deno.readDir(NOTEBOOK_DIR)) {
+    if (e.name.endsWith(".ipynb")) files.push(e.name);
+  }
+  assert.deepEqual(files.sort(), NOTEBOOKS.map((n) => `${n}.ipynb`));
+  for (const name of NOTEBOOKS) {
+    const path = join(NOTEBOOK_DIR, `${name}.ipynb`);
+    const raw = await Deno.readTextFile(path);
+    const nb = JSON.parse(raw) as Notebook;
+    assert.deepEqual(notebookProblems(nb), [], name);
+    assert.equal(
+      serializeNotebook(nb),
+      raw,
+      `${name}: not in Jupyter's layout (run deno task notebooks:clean)`,
+    );
+  }
+});
+
+Deno.test("notebook code is one import of lib/mod.ts and calls into it: no definitions", async () => {
+  for (const name of NOTEBOOKS) {
+    const nb = await readNotebook(join(NOTEBOOK_DIR, `${name}.ipynb`));
+    assert.deepEqual(codeRuleBreaks(nb), [], name);
+    // Narrative first, and more prose than code.
+    assert.equal(nb.cells[0].cell_type, "markdown");
+    assert.match(cellSource(nb.cells[0]), /^# \d · /);
+    const md = nb.cells.filter((c) => c.cell_type === "markdown");
+    const code = nb.cells.filter((c) => c.cell_type === "code");
+    assert.ok(md.length >= code.length / 2, `${name}: too little narrative`);
+  }
+});
+
+Deno.test("every notebook cell is formatted as deno fmt formats it", async () => {
+  // `.ipynb` files are excluded from `deno fmt --check` (Deno 2.9 reports
+  // every TypeScript notebook as unformatted), so cells are checked here.
+  for (const name of NOTEBOOKS) {
+    const nb = await readNotebook(join(NOTEBOOK_DIR, `${name}.ipynb`));
+    for (const [i, cell] of nb.cells.entries()) {
+      const source = cellSource(cell);
+      const ext = cell.cell_type === "code" ? "ts" : "md";
+      assert.equal(
+        await denoFmt(source, ext),
+        source,
+        `${name} cell ${
+          i + 1
+        } is not formatted (run deno task notebooks:clean)`,
+      );
+    }
+  }
+});
+
+Deno.test("the notebook checks catch outputs, counts, metadata and definitions", () => {
+  const dirty: Notebook = {
+    cells: [
+      { cell_type: "markdown", metadata: { tags: ["x"] }, source: "# T" },
+      {
+        cell_type: "code",
+        id: "b",
+        metadata: {},
+        source: 'import { a } from "./other.ts";\nconst f = (x: number) => x;',
+        outputs: [{ output_type: "stream" }],
+        execution_count: 4,
+      },
+    ],
+    metadata: { kernelspec: { name: "python3" } },
+    nbformat: 4,
+    nbformat_minor: 4,
+  };
+  assert.deepEqual(notebookProblems(dirty), [
+    "cell 1 has metadata",
+    "cell 1 has no id",
+    "cell 2 has outputs",
+    "cell 2 has execution count 4",
+    "the notebook metadata is not the standard Deno kernel metadata",
+    "the notebook is nbformat 4.4, not 4.5",
+  ]);
+  const clean = cleanNotebook(dirty);
+  assert.deepEqual(notebookProblems(clean), []);
+  assert.deepEqual(clean.cells[1].outputs, []);
+  assert.equal(clean.cells[1].execution_count, null);
+  assert.equal(clean.cells[0].id, "cell-1");
+  assert.deepEqual(clean.cells[1].source, [
+    'import { a } from "./other.ts";\n',
+    "const f = (x: number) => x;",
+  ]);
+  assert.deepEqual(codeRuleBreaks(dirty), [
+    'there is no `import { … } from "../lib/mod.ts"` line',
+    'cell 2 imports something else: import { a } from "./other.ts";',
+    "cell 2 defines a function or class: const f = (x: number) => x;",
+  ]);
+  for (
+    const bad of ["function f() {}", "class A {}", "async function* g() {}"]
+  ) {
+    const nb = { ...clean, cells: [{ ...clean.cells[1], source: bad }] };
+    assert.ok(codeRuleBreaks(nb).some((b) => b.includes("defines")), bad);
+  }
+  // Words in strings are not definitions.
+  const words = {
+    ...clean,
+    cells: [{ ...clean.cells[1], source: 'textView("per class function")' }],
+  };
+  assert.ok(!codeRuleBreaks(words).some((b) => b.includes("defines")));
+  // Jupyter's layout: sorted keys, one-space indent, final newline.
+  assert.equal(
+    serializeNotebook({
+      cells: [],
+      metadata: { b: 1, a: 2 },
+      nbformat: 4,
+      nbformat_minor: 5,
+    }),
+    '{\n "cells": [],\n "metadata": {\n  "a": 2,\n  "b": 1\n },\n "nbformat": 4,\n "nbformat_minor": 5\n}\n',
+  );
+});
+
+Deno.test("the notebooks' code type-checks against the library", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "notebook-check-" });
+  try {
+    const files: string[] = [];
+    for (const name of NOTEBOOKS) {
+      const nb = await readNotebook(join(NOTEBOOK_DIR, `${name}.ipynb`));
+      const code = notebookCode(nb).replace(
+        '"../lib/mod.ts"',
+        JSON.stringify(toFileUrl(join(ROOT, "lib", "mod.ts"))),
+      );
+      const file = join(dir, `${name}.ts`);
+      await Deno.writeTextFile(file, `export {};\n${code}`);
+      files.push(file);
+    }
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["check", "--quiet", "--config", join(ROOT, "deno.json"), ...files],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+async function task(args: string[], env: Record<string, string> = {}) {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "notebooks", ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1", ...env },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr).split("\n").filter((l) =>
+    l !== "" && !l.startsWith("Task notebooks")
+  );
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr,
+  };
+}
+
+Deno.test("deno task notebooks: bad input is one sentence and runs nothing", async () => {
+  const cases: Array<[string[], Record<string, string>, RegExp]> = [
+    [
+      ["--limit", "0"],
+      {},
+      /^error: --limit must be an integer of at least 1, got "0"\.$/,
+    ],
+    [
+      [],
+      { FMNIST_LIMIT: "lots" },
+      /^error: FMNIST_LIMIT must be a positive whole number, got "lots"; unset it for the full run\.$/,
+    ],
+    [
+      ["06-extra"],
+      {},
+      /^error: there is no notebook 06-extra; choose from 01-data, /,
+    ],
+    [
+      ["--out", "/tmp/elsewhere"],
+      {},
+      /^error: cannot write to \/tmp\/elsewhere: deno task notebooks may write only under out\//,
+    ],
+  ];
+  for (const [args, env, pattern] of cases) {
+    const r = await task(args, env);
+    assert.equal(
+      r.code,
+      2,
+      `${args} ${JSON.stringify(env)}: ${r.stderr.join("\n")}`,
+    );
+    assert.equal(r.stderr.length, 1, r.stderr.join("\n"));
+    assert.match(r.stderr[0], pattern);
+  }
+  const help = await task(["--help"]);
+  assert.equal(help.code, 0);
+  for (const flag of ["--limit", "--epochs", "--out", "--jupyter"]) {
+    assert.ok(help.stdout.includes(flag), flag);
+  }
+});
+
+Deno.test("deno task notebooks runs every notebook with FMNIST_LIMIT, and the HTML draws offline in Chromium", async (t) => {
+  await Deno.remove(OUT, { recursive: true }).catch(() => {});
+  const started = performance.now();
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "notebooks", "--out", "out/notebooks-test"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { FMNIST_LIMIT: "2000", FMNIST_EPOCHS: "", NO_COLOR: "1" },
+  }).output();
+  const stdout = new TextDecoder().decode(run.stdout);
+  const stderr = new TextDecoder().decode(run.stderr);
+  assert.equal(run.code, 0, `${stdout}\n${stderr}`);
+  assert.match(
+    stdout,
+    /quick run \(FMNIST_LIMIT=2000\): the first 2,000 training/,
+  );
+  console.log(
+    `notebooks executed in ${
+      ((performance.now() - started) / 1000).toFixed(0)
+    } s`,
+  );
+
+  const executed = new Map<string, Notebook>();
+  for (const name of NOTEBOOKS) {
+    executed.set(name, await readNotebook(join(OUT, `${name}.ipynb`)));
+  }
+
+  await t.step("every cell ran, without error or stderr output", async () => {
+    for (const [name, nb] of executed) {
+      for (const [i, c] of nb.cells.entries()) {
+        if (c.cell_type !== "code") continue;
+        assert.ok(
+          c.execution_count !== null,
+          `${name} cell ${i + 1} did not run`,
+        );
+        // A cell that ends with a view shows it.
+        const last = cellSource(c).trim().split("\n").at(-1) ?? "";
+        if (/^\w+View\(/.test(last)) {
+          assert.ok(
+            (c.outputs ?? []).length > 0,
+            `${name} cell ${i + 1} shows nothing`,
+          );
+        }
+      }
+      const bad = outputs(nb).filter((o) =>
+        o.output_type === "error" ||
+        (o.output_type === "stream" && o.name === "stderr")
+      );
+      assert.deepEqual(bad, [], `${name}: error output`);
+      const html = await Deno.readTextFile(join(OUT, `${name}.html`));
+      assert.doesNotMatch(
+        html,
+        /<script[^>]+src=/,
+        `${name}.html loads a script`,
+      );
+    }
+  });
+
+  await t.step(
+    "03-train: one live chart and a progress line, both finished; the model saved",
+    async () => {
+      const nb = executed.get("03-train")!;
+      const trainCell = nb.cells.findIndex((c) =>
+        cellSource(c).includes("new LiveTrainingChart")
+      );
+      const cellOutputs = outputs(nb).filter((o) => o.cell === trainCell);
+      const charts = cellOutputs.filter((o) =>
+        o.data?.["application/vnd.plotly.v1+json"]
+      );
+      assert.equal(charts.length, 1, "one chart in the training cell");
+      assert.match(
+        text(charts[0].data?.["text/plain"]),
+        /^Training: 4\/4 epoch\(s\) done/,
+      );
+      const fig = charts[0].data?.["application/vnd.plotly.v1+json"] as {
+        data: Array<{ name: string; x: number[] }>;
+      };
+      assert.deepEqual(fig.data.find((d) => d.name === "val_loss")?.x, [
+        1,
+        2,
+        3,
+        4,
+      ]);
+      const progress = cellOutputs.filter((o) =>
+        text(o.data?.["text/plain"]).startsWith("epoch 1/4")
+      );
+      assert.equal(progress.length, 1, "one progress line");
+      assert.match(
+        text(progress[0].data?.["text/plain"]),
+        /done: 4 epoch\(s\) in /,
+      );
+      // plotly.js is embedded once, and the history chart follows.
+      const all = outputs(nb);
+      const withLibrary = all.filter((o) =>
+        text(o.data?.["text/html"]).includes("Copyright 2012-")
+      );
+      assert.equal(withLibrary.length, 1);
+      assert.ok(
+        all.filter((o) => o.data?.["application/vnd.plotly.v1+json"]).length >=
+          2,
+      );
+      assert.ok((await Deno.stat(join(OUT, "model.zip"))).size > 1_000_000);
+    },
+  );
+
+  await t.step(
+    "04-evaluate: report, heatmap and bars, the montage, the mistakes",
+    () => {
+      const all = outputs(executed.get("04-evaluate")!);
+      const plain = all.map((o) => text(o.data?.["text/plain"]));
+      assert.ok(
+        plain.some((p) =>
+          /^\s+precision\s+recall\s+f1-score\s+support/.test(p)
+        ),
+      );
+      assert.ok(
+        all.filter((o) => o.data?.["application/vnd.plotly.v1+json"]).length >=
+          2,
+      );
+      const montage = all.find((o) =>
+        /16 random test images/.test(text(o.data?.["text/plain"]))
+      );
+      assert.ok(montage?.data?.["image/png"], "the montage image");
+      const png = decodePng(
+        Uint8Array.from(
+          atob(text(montage.data["image/png"])),
+          (c) => c.charCodeAt(0),
+        ),
+      );
+      assert.deepEqual([png.width, png.height], [404, 404]);
+      assert.ok(
+        plain.some((p) => p.startsWith("The 8 most confident mistakes")),
+      );
+    },
+  );
+
+  await t.step(
+    "05-your-own: the sample prepared and classified with a top-3 chart",
+    () => {
+      const all = outputs(executed.get("05-your-own")!);
+      const plain = all.map((o) => text(o.data?.["text/plain"]));
+      assert.ok(
+        plain.some((p) =>
+          /^images\/ankle-boot\.jpg: 360×300 picture; light background, so inverted/
+            .test(p)
+        ),
+      );
+      assert.equal(
+        plain.filter((p) => /^Top 3: /.test(p)).length,
+        2,
+      );
+    },
+  );
+
+  await t.step(
+    "Chromium, network blocked, draws every chart of 03-train and 04-evaluate",
+    async () => {
+      for (const name of ["03-train", "04-evaluate"]) {
+        const shot = join(OUT, `${name}.png`);
+        const page = await renderOffline(join(OUT, `${name}.html`), shot);
+        assert.deepEqual(page.errors, [], `${name}: page errors`);
+        assert.deepEqual(page.blocked, [], `${name}: tried the network`);
+        assert.ok(
+          page.charts.length >= 2,
+          `${name}: ${page.charts.length} charts`,
+        );
+        for (const c of page.charts) {
+          assert.ok(c.svgs >= 1, `${name} ${c.id}: no plotly SVG`);
+          assert.ok(
+            c.width > 300 && c.height > 300,
+            `${name} ${c.id}: ${c.width}×${c.height}`,
+          );
+          assert.ok(
+            c.traces >= 1 && c.marks >= 1,
+            `${name} ${c.id}: empty (${c.traces} traces, ${c.marks} marks)`,
+          );
+        }
+        if (name === "04-evaluate") {
+          assert.ok(page.images >= 9, `${page.images} pictures`);
+        }
+        const png = decodePng(await Deno.readFile(shot));
+        assert.equal(png.width, 1280);
+        assert.ok(png.height > 1500);
+      }
+    },
+  );
+});

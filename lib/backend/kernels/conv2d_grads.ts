@@ -167,14 +167,7 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
     release(backend, xT, dyT, r);
     return out;
   }
-  const out = backend.makeOutput(attrs.filterShape, "float32");
-  filterGradDirect(
-    heapF32(backend, x),
-    heapF32(backend, dy),
-    heapF32(backend, out),
-    info,
-  );
-  return out;
+  return conv2DBackpropFilterNaive(args);
 }
 
 /**

@@ -14,7 +14,7 @@
  * @module
  */
 import { tf } from "./tf.ts";
-import type { Split } from "./data.ts";
+import { PIXELS, type Split } from "./data.ts";
 import { imagesToTensor } from "./train.ts";
 import { classificationReport, confusionMatrix } from "./metrics.ts";
 import type { Report } from "./types.ts";
@@ -60,7 +60,9 @@ export function predictSplit(
   for (let start = 0; start < split.count; start += batchSize) {
     const end = Math.min(start + batchSize, split.count);
     const probs = tf.tidy(() => {
-      const x = imagesToTensor(split.images.subarray(start * 784, end * 784));
+      const x = imagesToTensor(
+        split.images.subarray(start * PIXELS, end * PIXELS),
+      );
       return model.predict(x, { batchSize }) as tf.Tensor;
     });
     probabilities.set(probs.dataSync() as Float32Array, start * classes);

@@ -214,7 +214,7 @@ export async function writeRunOutputs(
     file("run.json"),
     json({
       ...o.run,
-      versions: versions(),
+      versions: metadata.versions,
       metrics,
       history_epochs: o.history.length,
     }),

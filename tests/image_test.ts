@@ -20,19 +20,7 @@ import {
   type Rgb,
 } from "../lib/image/raster.ts";
 import type { EpochRecord, RgbaImage } from "../lib/types.ts";
-
-const CLASS_NAMES = [
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-] as const;
+import { CLASS_NAMES } from "../lib/data.ts";
 
 /** Counts pixels of exactly `color` inside the rectangle (whole image by default). */
 function countColor(

@@ -18,6 +18,7 @@ import {
   mostConfidentMistakes,
   perClassAccuracy,
 } from "../lib/metrics.ts";
+import { CLASS_NAMES } from "../lib/data.ts";
 
 /** Every number in a report, for NaN checks. */
 function allNumbers(r: Report): number[] {
@@ -382,18 +383,7 @@ const E_PRED = [
   4,
   5,
 ];
-const E_NAMES = [
-  "T-shirt/top",
-  "Trouser",
-  "Pullover",
-  "Dress",
-  "Coat",
-  "Sandal",
-  "Shirt",
-  "Sneaker",
-  "Bag",
-  "Ankle boot",
-];
+const E_NAMES = CLASS_NAMES;
 
 Deno.test("confusionMatrix equals sklearn's confusion_matrix (10 classes)", () => {
   assert.deepEqual(confusionMatrix(E_TRUE, E_PRED, 10), [

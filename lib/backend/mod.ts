@@ -98,21 +98,29 @@ export function registerTrainingKernels(): void {
   if (registered) return;
   for (const [kernelName, kernelFunc] of Object.entries(OUR_KERNELS)) {
     const stock = tf.getKernel(kernelName, "wasm");
-    if (stock !== undefined) {
-      rememberStock(stock);
-      tf.unregisterKernel(kernelName, "wasm");
-    }
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      // The stock kernel's set-up binds its WASM functions; our kernels may
-      // call the stock one (runStock), so keep it.
-      setupFunc: stock?.setupFunc,
-      kernelFunc: kernelFunc as unknown as tf.KernelFunc,
-    });
+    if (stock !== undefined) rememberStock(stock);
+    installKernel(kernelName, kernelFunc);
   }
   registerBatchNormGradient();
   registered = true;
+}
+
+/**
+ * Registers `kernelFunc` as the `wasm` kernel `kernelName`, replacing
+ * whatever is registered. Keeps the stock kernel's set-up, which binds its
+ * WASM functions: our kernels may call the stock one (runStock), and the
+ * baseline runs it.
+ */
+function installKernel(kernelName: string, kernelFunc: unknown): void {
+  if (tf.getKernel(kernelName, "wasm") !== undefined) {
+    tf.unregisterKernel(kernelName, "wasm");
+  }
+  tf.registerKernel({
+    kernelName,
+    backendName: "wasm",
+    setupFunc: stockKernel(kernelName)?.setupFunc,
+    kernelFunc: kernelFunc as tf.KernelFunc,
+  });
 }
 
 /**
@@ -131,23 +139,14 @@ export function registerTrainingKernels(): void {
  */
 export function useKernels(set: "project" | "baseline"): void {
   registerTrainingKernels();
+  const baseline: Record<string, unknown> = {
+    Conv2DBackpropFilter: conv2DBackpropFilterNaive,
+  };
   for (const [kernelName, ours] of Object.entries(OUR_KERNELS)) {
-    const stock = stockKernel(kernelName);
-    let kernelFunc: unknown = ours;
-    if (set === "baseline") {
-      if (stock !== undefined) kernelFunc = stock.kernelFunc;
-      else if (kernelName === "Conv2DBackpropFilter") {
-        kernelFunc = conv2DBackpropFilterNaive;
-      }
-    }
-    const current = tf.getKernel(kernelName, "wasm");
-    if (current !== undefined) tf.unregisterKernel(kernelName, "wasm");
-    tf.registerKernel({
-      kernelName,
-      backendName: "wasm",
-      setupFunc: stock?.setupFunc,
-      kernelFunc: kernelFunc as tf.KernelFunc,
-    });
+    const chosen = set === "baseline"
+      ? stockKernel(kernelName)?.kernelFunc ?? baseline[kernelName] ?? ours
+      : ours;
+    installKernel(kernelName, chosen);
   }
   setBatchNormGradEnabled(set === "project");
 }

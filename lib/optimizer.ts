@@ -20,6 +20,7 @@
  * @module
  */
 import { tf } from "./tf.ts";
+import { MOMENTUM_UPDATE } from "./backend/kernels/momentum_update.ts";
 
 /**
  * SGD with momentum and per-batch time-based decay (Keras 2 semantics).
@@ -74,12 +75,38 @@ export class DecayedMomentumSGD extends tf.Optimizer {
           v = tf.variable(tf.zerosLike(value), false);
           this.velocities.set(name, v);
         }
-        const next = tf.add(tf.mul(mT, v), tf.mul(lrT, grad));
+        const [next, updated] = this.update(value, v, grad, lr, lrT, mT);
         v.assign(next);
-        value.assign(tf.add(value, next));
+        value.assign(updated);
       }
     });
     this.incrementIterations();
+  }
+
+  /**
+   * `[v', w']` for one variable: in one kernel where the backend has it
+   * (WASM, see `backend/kernels/momentum_update.ts`), else as tfjs ops.
+   * Both round alike, so they agree exactly.
+   */
+  private update(
+    w: tf.Tensor,
+    v: tf.Tensor,
+    g: tf.Tensor,
+    lr: number,
+    lrT: tf.Scalar,
+    mT: tf.Scalar,
+  ): [tf.Tensor, tf.Tensor] {
+    if (
+      w.dtype === "float32" && g.dtype === "float32" &&
+      tf.getKernel(MOMENTUM_UPDATE, tf.getBackend()) !== undefined
+    ) {
+      return tf.engine().runKernel(MOMENTUM_UPDATE, { w, v, g }, {
+        momentum: this.momentum,
+        learningRate: lr,
+      }) as unknown as [tf.Tensor, tf.Tensor];
+    }
+    const next = tf.add(tf.mul(mT, v), tf.mul(lrT, g));
+    return [next, tf.add(w, next)];
   }
 
   override dispose(): void {

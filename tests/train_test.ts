@@ -69,6 +69,32 @@ Deno.test("DecayedMomentumSGD follows Keras: v = m·v − lr_t·g, w = w + v, lr
   tf.dispose([w, g]);
 });
 
+Deno.test("DecayedMomentumSGD on wasm (one-kernel update) equals the op-by-op update on cpu bit for bit", async () => {
+  const rng = makeRng(7);
+  const init = Float32Array.from({ length: 1000 }, () => rng() * 2 - 1);
+  const grads = [0, 1, 2].map(() =>
+    Float32Array.from({ length: 1000 }, () => rng() * 2 - 1)
+  );
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const w = tf.variable(tf.tensor1d(init), true, `sgd_exact_${backend}`);
+    const opt = new DecayedMomentumSGD(0.01, 0.9, 4e-4);
+    for (const g of grads) {
+      tf.tidy(() =>
+        opt.applyGradients([{ name: w.name, tensor: tf.tensor1d(g) }])
+      );
+    }
+    const out = w.dataSync().slice();
+    opt.dispose();
+    w.dispose();
+    return out;
+  };
+  const cpu = await run("cpu");
+  const wasm = await run("wasm");
+  assert.ok(cpu.some((x, i) => x !== init[i]), "the weights moved");
+  assert.deepEqual(Array.from(wasm), Array.from(cpu));
+});
+
 Deno.test("imagesToTensor scales to [0, 1] and labelsToOneHot picks the class", () => {
   const images = new Uint8Array(2 * 784);
   images[0] = 255;

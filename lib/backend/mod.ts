@@ -22,7 +22,10 @@ import {
   conv2DBackpropInput,
 } from "./kernels/conv2d_grads.ts";
 import { maxPoolGrad } from "./kernels/max_pool_grad.ts";
-import { batchMatMul } from "./kernels/batch_mat_mul.ts";
+import { batchMatMul, fusedMatMul } from "./kernels/batch_mat_mul.ts";
+import { identity } from "./kernels/identity.ts";
+import { mean, sum } from "./kernels/reductions.ts";
+import { MOMENTUM_UPDATE, momentumUpdate } from "./kernels/momentum_update.ts";
 import {
   BATCH_NORM_GRAD,
   batchNormGrad,
@@ -77,7 +80,12 @@ const OUR_KERNELS: Record<
   [BATCH_NORM_GRAD]: batchNormGrad,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
+  _FusedMatMul: fusedMatMul,
+  Identity: identity,
   MaxPoolGrad: maxPoolGrad,
+  Mean: mean,
+  [MOMENTUM_UPDATE]: momentumUpdate,
+  Sum: sum,
 };
 
 let registered = false;

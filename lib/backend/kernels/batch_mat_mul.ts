@@ -1,14 +1,22 @@
 /**
- * BatchMatMul for the WASM backend, without its slow path. The stock kernel
- * uses XNNPACK only when neither operand is transposed; with a transpose it
- * falls back to scalar loops ~10–20× slower — and training's gradients of a
- * dense layer (`dy·Wᵀ`, `xᵀ·dy`) are exactly those cases. This kernel
- * materialises the transposes (cheap copies) and calls the stock XNNPACK path,
- * choosing between `A·B` and `(Bᵀ·Aᵀ)ᵀ` so that the operand XNNPACK must pack
- * (its "weights", re-packed whenever the tensor is new) is the smaller one.
+ * BatchMatMul and _FusedMatMul for the WASM backend, without their slow
+ * paths.
  *
- * Untransposed products go to the stock kernel unchanged, which keeps its
- * cached, pre-packed weights for inference.
+ * - The stock BatchMatMul uses XNNPACK only when neither operand is
+ *   transposed; with a transpose it falls back to scalar loops ~10–20×
+ *   slower — and training's gradients of a dense layer (`dy·Wᵀ`, `xᵀ·dy`)
+ *   are exactly those cases.
+ * - XNNPACK packs the right-hand operand ("weights") before multiplying and
+ *   caches the packing per tensor. In inference the weights are the same
+ *   tensor every call and the cache pays off; in training they are a new
+ *   tensor every step, and packing the dense layer's 3136×512 kernel costs
+ *   about four times the product itself.
+ *
+ * This kernel materialises transposes (cheap copies) and calls the stock
+ * XNNPACK path, choosing between `A·B` and `(Bᵀ·Aᵀ)ᵀ` so that the operand
+ * XNNPACK must pack is the smaller one — unless the right-hand operand has
+ * been multiplied before, untransposed: then it goes to the stock kernel
+ * unchanged, which keeps its cached, packed weights for inference.
  *
  * @module
  */
@@ -32,24 +40,20 @@ function size(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
+/** Right-hand operands seen untransposed: their packing is cached. */
+const seenWeights = new WeakSet<object>();
+
 /**
- * The kernel function: inputs `{ a, b }`, attributes `{ transposeA, transposeB }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm", kernelFunc: batchMatMul });
- * ```
+ * A·B (or with transposes) for one matrix pair (batch 1), the fastest way
+ * as described above. The caller owns the result.
  */
-export function batchMatMul(args: KernelArgs): TensorInfo {
-  const { inputs, backend } = args;
-  const { transposeA, transposeB } = args.attrs as unknown as MatMulAttrs;
-  const a = inputs.a as TensorInfo;
-  const b = inputs.b as TensorInfo;
-  const batchA = size(a.shape.slice(0, -2));
-  const batchB = size(b.shape.slice(0, -2));
-  if ((!transposeA && !transposeB) || batchA !== 1 || batchB !== 1) {
-    return runStock(backend, "BatchMatMul", args.inputs, args.attrs);
-  }
+function matMul(
+  backend: KernelArgs["backend"],
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): TensorInfo {
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const M = transposeA ? ac : ar,
@@ -105,5 +109,90 @@ export function batchMatMul(args: KernelArgs): TensorInfo {
     out = runKernel(backend, "Reshape", { x: c }, { shape: outShape });
   }
   release(backend, ...temps);
+  return out;
+}
+
+/**
+ * True when the stock kernel should run: batched products, and right-hand
+ * operands multiplied untransposed before (cached packing). Records `b`.
+ */
+function useStock(
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+): boolean {
+  if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) {
+    return true;
+  }
+  if (transposeA || transposeB) return false;
+  if (seenWeights.has(b.dataId)) return true;
+  seenWeights.add(b.dataId);
+  return false;
+}
+
+/**
+ * The BatchMatMul kernel function: inputs `{ a, b }`, attributes
+ * `{ transposeA, transposeB }`.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm", kernelFunc: batchMatMul });
+ * ```
+ */
+export function batchMatMul(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const { transposeA, transposeB } = args.attrs as unknown as MatMulAttrs;
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  if (useStock(a, b, transposeA, transposeB)) {
+    return runStock(backend, "BatchMatMul", args.inputs, args.attrs);
+  }
+  return matMul(backend, a, b, transposeA, transposeB);
+}
+
+/** Activations of _FusedMatMul this kernel applies itself, by kernel name. */
+const ACTIVATIONS: Record<string, string | null> = {
+  linear: null,
+  relu: "Relu",
+};
+
+/**
+ * The _FusedMatMul kernel function (a dense layer: `act(A·B + bias)`):
+ * inputs `{ a, b, bias? }`, attributes `{ transposeA, transposeB,
+ * activation }`. The product as {@link batchMatMul} computes it, then the
+ * bias and activation kernels; PReLU, other activations and batched
+ * products go to the stock kernel.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "_FusedMatMul", backendName: "wasm", kernelFunc: fusedMatMul });
+ * ```
+ */
+export function fusedMatMul(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const { transposeA, transposeB, activation = "linear" } = args
+    .attrs as unknown as MatMulAttrs & { activation?: string };
+  const a = inputs.a as TensorInfo;
+  const b = inputs.b as TensorInfo;
+  const bias = inputs.bias as TensorInfo | undefined;
+  if (
+    inputs.preluActivationWeights != null || !(activation in ACTIVATIONS) ||
+    useStock(a, b, transposeA, transposeB)
+  ) {
+    return runStock(backend, "_FusedMatMul", args.inputs, args.attrs);
+  }
+  let out = matMul(backend, a, b, transposeA, transposeB);
+  if (bias != null) {
+    const withBias = runKernel(backend, "Add", { a: out, b: bias });
+    release(backend, out);
+    out = withBias;
+  }
+  const act = ACTIVATIONS[activation];
+  if (act !== null) {
+    const activated = runKernel(backend, act, { x: out });
+    release(backend, out);
+    out = activated;
+  }
   return out;
 }

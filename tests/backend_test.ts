@@ -213,3 +213,51 @@ Deno.test("wasm matches cpu: batch norm of a dense layer's output (2-D)", () =>
     const { mean, variance } = tf.moments(t.x, [0]);
     return tf.batchNorm(t.x, mean, variance, t.beta, t.gamma, 1e-3);
   }));
+
+const reduceCases: Array<{ x: number[]; axis: number[]; keepDims: boolean }> = [
+  { x: [4, 5, 5, 6], axis: [0, 1, 2], keepDims: false },
+  { x: [4, 5, 5, 6], axis: [2, 0, 1], keepDims: true },
+  { x: [3, 7, 5], axis: [-3, -2], keepDims: false }, // 21 rows: not a multiple of 4
+  { x: [9, 24], axis: [0], keepDims: false },
+  { x: [4, 5, 6], axis: [1], keepDims: false }, // not per-channel: stock kernel
+  { x: [4, 5, 6], axis: [0, 1, 2], keepDims: false }, // everything: stock kernel
+];
+
+for (const c of reduceCases) {
+  for (const op of ["sum", "mean"] as const) {
+    const label = `${op} x${c.x} axis ${c.axis} keepDims ${c.keepDims}`;
+    Deno.test(`wasm matches cpu: ${label}`, () =>
+      compare(label, { x: c.x }, (t) => tf[op](t.x, c.axis, c.keepDims)));
+  }
+}
+
+Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear), weights new and reused", async () => {
+  for (const activation of ["relu", "linear"] as const) {
+    await compare(
+      `fused matMul ${activation}`,
+      { x: [8, 40], w: [40, 30], b: [30] },
+      (t) => {
+        const f = () =>
+          tf.fused.matMul({
+            a: t.x as tf.Tensor2D,
+            b: t.w as tf.Tensor2D,
+            bias: t.b,
+            activation,
+          });
+        // The first product with new weights and the second (cached
+        // weights, the stock kernel) must agree.
+        return tf.add(f(), f());
+      },
+    );
+  }
+});
+
+Deno.test("wasm Identity shares memory safely: a clone outlives its source", () => {
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1, 2, 3]);
+  const y = tf.clone(x);
+  x.dispose();
+  assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
+  y.dispose();
+  assert.equal(tf.memory().numTensors, before);
+});

@@ -9,11 +9,35 @@
  * differs by O(1).
  */
 import assert from "node:assert/strict";
-import { initWasmBackend, tf } from "../lib/mod.ts";
+import { fileURLToPath } from "node:url";
+import { defaultThreads, initWasmBackend, tf } from "../lib/mod.ts";
 
 const REL = 1e-4;
 
-await initWasmBackend();
+const backendInfo = await initWasmBackend();
+
+Deno.test("initWasmBackend uses every core by default (up to 8), with SIMD", () => {
+  const cores = navigator.hardwareConcurrency;
+  assert.equal(defaultThreads(), Math.min(cores, 8));
+  assert.equal(backendInfo.threads, defaultThreads());
+  assert.equal(backendInfo.simd, true);
+});
+
+Deno.test("the threaded backend starts inside Deno.test, needs only --allow-read, and lets the process exit", async () => {
+  const fixture = fileURLToPath(
+    new URL("./fixtures/init_inside_test.ts", import.meta.url),
+  );
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-read", fixture],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const out = new TextDecoder().decode(run.stdout) +
+    new TextDecoder().decode(run.stderr);
+  assert.equal(run.code, 0, out);
+  assert.match(out, /1 passed \| 0 failed/);
+});
 
 /** Deterministic values in [-1, 1) from a seed. */
 function randomValues(n: number, seed: number): Float32Array {

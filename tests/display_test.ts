@@ -51,8 +51,7 @@ import {
 } from "../lib/mod.ts";
 import { createImage, fillRect } from "../lib/image/raster.ts";
 
-// Started at module level, as the other test modules do: the backend's
-// worker threads do not keep a test's event loop alive while they start.
+// Started once, at module level, as the other test modules do.
 const backendInfo = await initWasmBackend();
 
 const FAKE_PLOTLY =

@@ -30,8 +30,7 @@ import { ROOT } from "./paths.ts";
 
 const SAMPLE = join(ROOT, "notebooks", "images", "ankle-boot.jpg");
 
-// Started at module level, as the other test modules do: the backend's
-// worker threads do not keep a test's event loop alive while they start.
+// Started once, at module level, as the other test modules do.
 await initWasmBackend();
 
 function encodeJpeg(img: RgbaImage, quality = 90): Uint8Array {

@@ -14,8 +14,12 @@
  *   writable, as they are in Node.js;
  * - rewrites the `load` message so the worker reads the emscripten glue from
  *   its file in `node_modules` instead of a Blob;
- * - keeps every worker `unref()`ed, so the thread pool never keeps a script
- *   alive after its work is done.
+ * - ignores emscripten's `ref()` when a pthread starts on a worker:
+ *   XNNPACK's pool threads run for ever, so a ref'd worker would keep every
+ *   script alive after its work is done. emscripten itself `unref()`s each
+ *   worker once it has loaded; until then the worker keeps the event loop
+ *   alive, which start-up inside `Deno.test` needs (an unref'd worker there
+ *   fails with "Promise resolution is still pending").
  *
  * Everything else — the shared `WebAssembly.Memory`, XNNPACK's thread pool —
  * is the package's own code, unchanged.
@@ -37,8 +41,6 @@ const PRELUDE =
 }
 `;
 
-type NodeWorker = InstanceType<typeof workerThreads.Worker>;
-
 function pthreadWorkerClass(gluePath: string, workerScript: string) {
   const Base = workerThreads.Worker;
   // The shipped script is a template literal's value: re-escape its newlines
@@ -51,7 +53,6 @@ function pthreadWorkerClass(gluePath: string, workerScript: string) {
     ) {
       const blob = typeof file === "string" && file.startsWith("blob:");
       super(blob ? source : file, blob ? { eval: true } : options);
-      (this as NodeWorker).unref();
     }
     /** emscripten refs a worker while its pthread runs; XNNPACK's pool
      * threads run for ever, so that would keep every script alive. Their
@@ -102,15 +103,11 @@ export async function startThreadedBackend(threads: number): Promise<boolean> {
     cpus: osModule.cpus,
   };
   module.Worker = pthreadWorkerClass(gluePath, wasmWorkerContents);
-  // emscripten sizes its pre-started worker pool by the core count, and a
-  // pool of `threads` workers is not enough for XNNPACK's pool of `threads`
-  // (measured: threads stays 1); twice the count is.
-  const cores = saved.cpus.call(os);
-  osModule.cpus = () =>
-    Array.from(
-      { length: Math.max(2 * threads, cores.length) },
-      (_, i) => cores[i % cores.length],
-    );
+  // emscripten sizes its pre-started worker pool by `os.cpus().length` (it
+  // reads nothing else), and a pool of `threads` workers is not enough for
+  // XNNPACK's pool of `threads` (measured: threads stays 1); twice the count
+  // is. Answering here also spares the caller `--allow-sys=cpus`.
+  osModule.cpus = () => Array.from({ length: 2 * threads }, () => ({}));
   tf.env().set("WASM_HAS_MULTITHREAD_SUPPORT", true);
   tfWasm.setThreadsCount(threads);
   try {

@@ -41,7 +41,7 @@ Options:
   --data-dir DIR    read the four Fashion-MNIST files from DIR only
   --out DIR         output folder (default out/run-<date>-<time>; must be under out/)
   --seed N          seed for weights, dropout, shuffling and the montage (default 42)
-  --threads N       compute threads for the WASM backend (default 1; 2 is experimental)
+  --threads N       compute threads for the WASM backend (default: all cores, up to 8)
   --no-download     never try the official mirrors
   -h, --help        show this help
 

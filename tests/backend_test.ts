@@ -70,6 +70,7 @@ async function evaluate(
   backend: string,
   inputs: Inputs,
   f: (t: Record<string, tf.Tensor>) => tf.Tensor,
+  withGrads = true,
 ): Promise<Float32Array[]> {
   await tf.setBackend(backend);
   const names = Object.keys(inputs);
@@ -80,6 +81,7 @@ async function evaluate(
     const call = (...ts: tf.Tensor[]) =>
       f(Object.fromEntries(names.map((n, i) => [n, ts[i]])));
     const y = call(...tensors);
+    if (!withGrads) return [y];
     const dy = tf.tensor(randomValues(y.size, 12345), y.shape);
     const grads = tf.grads((...ts: tf.Tensor[]) =>
       tf.sum(tf.mul(call(...ts), dy))
@@ -96,10 +98,11 @@ async function compare(
   shapes: Record<string, number[]>,
   f: (t: Record<string, tf.Tensor>) => tf.Tensor,
   seed = 1,
+  withGrads = true,
 ): Promise<void> {
   const inputs = makeInputs(shapes, seed);
-  const cpu = await evaluate("cpu", inputs, f);
-  const wasm = await evaluate("wasm", inputs, f);
+  const cpu = await evaluate("cpu", inputs, f, withGrads);
+  const wasm = await evaluate("wasm", inputs, f, withGrads);
   await tf.setBackend("wasm");
   const outNames = ["output", ...Object.keys(shapes).map((n) => `d/d${n}`)];
   cpu.forEach((ref, i) => {
@@ -276,7 +279,8 @@ Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear
   }
 });
 
-Deno.test("wasm Identity shares memory safely: a clone outlives its source", () => {
+Deno.test("wasm Identity shares memory safely: a clone outlives its source", async () => {
+  await tf.setBackend("wasm");
   const before = tf.memory().numTensors;
   const x = tf.tensor1d([1, 2, 3]);
   const y = tf.clone(x);
@@ -284,4 +288,43 @@ Deno.test("wasm Identity shares memory safely: a clone outlives its source", () 
   assert.deepEqual(Array.from(y.dataSync()), [1, 2, 3]);
   y.dispose();
   assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("wasm matches cpu: batch norm with fixed statistics, with and without scale and offset", async () => {
+  await compare(
+    "batchnorm fixed stats, scale and offset",
+    { x: [3, 4, 5, 6], mean: [6], variance: [6], offset: [6], scale: [6] },
+    (t) =>
+      tf.batchNorm(t.x, t.mean, tf.abs(t.variance), t.offset, t.scale, 1e-3),
+  );
+  await compare(
+    "batchnorm fixed stats, offset only",
+    { x: [3, 4, 5, 6], mean: [6], variance: [6], offset: [6] },
+    (t) => tf.batchNorm(t.x, t.mean, tf.abs(t.variance), t.offset),
+    1,
+    false, // tfjs has no gradient of batchNorm without scale, on any backend
+  );
+  await compare(
+    "batchnorm fixed stats, neither",
+    { x: [7, 6], mean: [6], variance: [6] },
+    (t) => tf.batchNorm(t.x, t.mean, tf.abs(t.variance)),
+    1,
+    false,
+  );
+});
+
+Deno.test("wasm Cast: same dtype shares memory, other dtypes convert, bool is ≠ 0", async () => {
+  await tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  const x = tf.tensor1d([1.5, -2.25, 3]);
+  const same = tf.cast(x, "float32");
+  const asInt = tf.cast(x, "int32");
+  const asBool = tf.cast(tf.tensor1d([0, 2, -0.5], "float32"), "bool");
+  x.dispose();
+  assert.deepEqual(Array.from(same.dataSync()), [1.5, -2.25, 3]);
+  assert.deepEqual(Array.from(asInt.dataSync()), [1, -2, 3]);
+  assert.equal(asInt.dtype, "int32");
+  assert.deepEqual(Array.from(asBool.dataSync()), [0, 1, 1]);
+  tf.dispose([same, asInt, asBool]);
+  assert.equal(tf.memory().numTensors, before + 1); // the input of asBool
 });

@@ -23,7 +23,8 @@ import {
 } from "./kernels/conv2d_grads.ts";
 import { maxPoolGrad } from "./kernels/max_pool_grad.ts";
 import { batchMatMul, fusedMatMul } from "./kernels/batch_mat_mul.ts";
-import { identity } from "./kernels/identity.ts";
+import { cast, identity } from "./kernels/identity.ts";
+import { batchNorm } from "./kernels/batch_norm.ts";
 import { mean, sum } from "./kernels/reductions.ts";
 import { MOMENTUM_UPDATE, momentumUpdate } from "./kernels/momentum_update.ts";
 import {
@@ -78,9 +79,11 @@ const OUR_KERNELS: Record<
   (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]
 > = {
   BatchMatMul: batchMatMul,
+  Cast: cast,
   [BATCH_NORM_GRAD]: batchNormGrad,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
+  FusedBatchNorm: batchNorm,
   _FusedMatMul: fusedMatMul,
   Identity: identity,
   MaxPoolGrad: maxPoolGrad,

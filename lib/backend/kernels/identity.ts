@@ -1,9 +1,10 @@
 /**
- * `Identity` for the WASM backend without a copy. The stock kernel copies
- * the tensor; training makes about two hundred identities per step
- * (gradient bookkeeping), several of them of full activation size. Tensors
- * are immutable, so the output can share the input's memory, as it does on
- * tfjs's CPU backend and in the WASM backend's own `Reshape`.
+ * `Identity`, and `Cast` to the same dtype, for the WASM backend without a
+ * copy. The stock kernels copy the tensor; training makes about two hundred
+ * identities per step (tfjs clones every tensor it saves for the backward
+ * pass) and casts activations float32 → float32 in batch-norm statistics.
+ * Tensors are immutable, so the output can share the input's memory, as it
+ * does on tfjs's CPU backend and in the WASM backend's own `Reshape`.
  *
  * @module
  */
@@ -21,6 +22,36 @@ export function identity(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x as TensorInfo;
   if (x.dtype === "string") return runStock(backend, "Identity", inputs);
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
+/**
+ * The `Cast` kernel function: input `{ x }`, attribute `{ dtype }`. Shares
+ * memory when the dtype does not change; casts to `bool` give 1 for every
+ * non-zero value (the stock kernel copies the number); other conversions
+ * run the stock kernel.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "Cast", backendName: "wasm", kernelFunc: cast });
+ * ```
+ */
+export function cast(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const x = inputs.x as TensorInfo;
+  const { dtype } = args.attrs as unknown as { dtype: string };
+  if (dtype === "bool" && (x.dtype === "float32" || x.dtype === "int32")) {
+    // The stock kernel copies the numbers (2 stays 2); bool means ≠ 0.
+    const out = backend.makeOutput(x.shape, "bool");
+    const xs = backend.typedArrayFromHeap(x);
+    const bs = backend.typedArrayFromHeap(out);
+    for (let i = 0; i < xs.length; i++) bs[i] = xs[i] !== 0 ? 1 : 0;
+    return out;
+  }
+  if (x.dtype !== dtype || x.dtype === "string") {
+    return runStock(backend, "Cast", inputs, args.attrs);
+  }
   backend.incRef(x.dataId);
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }

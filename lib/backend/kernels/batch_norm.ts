@@ -1,0 +1,61 @@
+/**
+ * Batch normalisation (`FusedBatchNorm`) for the WASM backend, in one pass
+ * for channels-last input with per-channel (1-D) statistics:
+ *
+ *     y = (x − mean[c]) · scale[c] / sqrt(variance[c] + ε) + offset[c]
+ *
+ * The per-channel factor is computed once per channel; the stock kernel
+ * works it out element by element. Other shapes go to the stock kernel.
+ * The gradient is in `batch_norm_grad.ts`.
+ *
+ * @module
+ */
+import { heapF32, type KernelArgs, runStock, type TensorInfo } from "./util.ts";
+
+/**
+ * The kernel function: inputs `{ x, mean, variance, offset?, scale? }`,
+ * attribute `{ varianceEpsilon }`.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "FusedBatchNorm", backendName: "wasm", kernelFunc: batchNorm });
+ * ```
+ */
+export function batchNorm(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const x = inputs.x as TensorInfo;
+  const C = x.shape[x.shape.length - 1];
+  const stats = ["mean", "variance", "offset", "scale"].map(
+    (k) => inputs[k] as TensorInfo | undefined,
+  );
+  const perChannel = stats.every((t, i) =>
+    (t == null && i >= 2) ||
+    (t != null && t.dtype === "float32" && t.shape.length === 1 &&
+      t.shape[0] === C)
+  );
+  if (x.dtype !== "float32" || !perChannel) {
+    return runStock(backend, "FusedBatchNorm", inputs, args.attrs);
+  }
+  const { varianceEpsilon } = args.attrs as unknown as {
+    varianceEpsilon: number;
+  };
+  const out = backend.makeOutput(x.shape, "float32");
+  const [m, v, off, s] = stats.map((t) =>
+    t == null ? null : heapF32(backend, t)
+  );
+  const factor = new Float64Array(C), shift = new Float64Array(C);
+  const mean = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    mean[c] = m![c];
+    factor[c] = (s ? s[c] : 1) / Math.sqrt(v![c] + varianceEpsilon);
+    shift[c] = off ? off[c] : 0;
+  }
+  const xs = heapF32(backend, x), ys = heapF32(backend, out);
+  for (let i = 0; i < xs.length; i += C) {
+    for (let c = 0; c < C; c++) {
+      const j = i + c;
+      ys[j] = (xs[j] - mean[c]) * factor[c] + shift[c];
+    }
+  }
+  return out;
+}

@@ -25,7 +25,7 @@ Usage: deno task bench [options]
 Options:
   --windows N     timed windows per measurement, median reported (default 5)
   --seconds S     minimum length of one window in seconds (default 2)
-  --threads N     compute threads for the WASM backend
+  --threads N     compute threads for the WASM backend (default: all cores, up to 8)
   -h, --help      show this help`;
 
 /**

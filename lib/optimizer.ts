@@ -65,8 +65,6 @@ export class DecayedMomentumSGD extends tf.Optimizer {
       : Object.entries(variableGradients);
     const lr = this.learningRate;
     tf.tidy(() => {
-      const lrT = tf.scalar(-lr);
-      const mT = tf.scalar(this.momentum);
       for (const [name, grad] of entries) {
         if (grad == null) continue;
         const value = tf.engine().registeredVariables[name];
@@ -75,7 +73,7 @@ export class DecayedMomentumSGD extends tf.Optimizer {
           v = tf.variable(tf.zerosLike(value), false);
           this.velocities.set(name, v);
         }
-        const [next, updated] = this.update(value, v, grad, lr, lrT, mT);
+        const [next, updated] = this.update(value, v, grad, lr);
         v.assign(next);
         value.assign(updated);
       }
@@ -93,8 +91,6 @@ export class DecayedMomentumSGD extends tf.Optimizer {
     v: tf.Tensor,
     g: tf.Tensor,
     lr: number,
-    lrT: tf.Scalar,
-    mT: tf.Scalar,
   ): [tf.Tensor, tf.Tensor] {
     if (
       w.dtype === "float32" && g.dtype === "float32" &&
@@ -105,7 +101,10 @@ export class DecayedMomentumSGD extends tf.Optimizer {
         learningRate: lr,
       }) as unknown as [tf.Tensor, tf.Tensor];
     }
-    const next = tf.add(tf.mul(mT, v), tf.mul(lrT, g));
+    const next = tf.add(
+      tf.mul(tf.scalar(this.momentum), v),
+      tf.mul(tf.scalar(-lr), g),
+    );
     return [next, tf.add(w, next)];
   }
 

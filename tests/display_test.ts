@@ -309,6 +309,15 @@ Deno.test("show prints plain text outside Jupyter", async () => {
   assert.deepEqual(printed, ["one", "two"]);
 });
 
+/** Feeds `live` two epochs of five batches each, then closes it. */
+async function trainTwoEpochs(live: LiveTrainingChart): Promise<void> {
+  for (let e = 1; e <= 2; e++) {
+    for (let b = 1; b <= 5; b++) live.onBatch(progress(e, b));
+    live.onEpoch(record(e));
+  }
+  await live.close();
+}
+
 Deno.test("LiveTrainingChart: one progress line and one chart, created once, then updated in place", async () => {
   const sent: Array<{ bundle: MediaBundle; id?: string; update: boolean }> = [];
   const sink: DisplaySink = (bundle, o) => {
@@ -321,11 +330,7 @@ Deno.test("LiveTrainingChart: one progress line and one chart, created once, the
     sink,
     page: fakePage(),
   });
-  for (let e = 1; e <= 2; e++) {
-    for (let b = 1; b <= 5; b++) live.onBatch(progress(e, b));
-    live.onEpoch(record(e));
-  }
-  await live.close();
+  await trainTwoEpochs(live);
 
   // First the library, then the two outputs, then only updates of them.
   assert.equal(sent[0].id, undefined);
@@ -383,11 +388,7 @@ Deno.test("LiveTrainingChart: redraws are throttled but every epoch end is drawn
     sink,
     page: fakePage(),
   });
-  for (let e = 1; e <= 2; e++) {
-    for (let b = 1; b <= 5; b++) live.onBatch(progress(e, b));
-    live.onEpoch(record(e));
-  }
-  await live.close();
+  await trainTwoEpochs(live);
   // The first batch, two epoch ends, and the close.
   assert.deepEqual(chartSends, [
     "Training: epoch 1/2, batch 1/5",

@@ -10,6 +10,12 @@
  */
 import { type KernelArgs, runStock, type TensorInfo } from "./util.ts";
 
+/** A new tensor handle on `x`'s memory (counted, so either may be freed first). */
+function share(backend: KernelArgs["backend"], x: TensorInfo): TensorInfo {
+  backend.incRef(x.dataId);
+  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+}
+
 /**
  * The kernel function: input `{ x }`.
  *
@@ -22,8 +28,7 @@ export function identity(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x as TensorInfo;
   if (x.dtype === "string") return runStock(backend, "Identity", inputs);
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  return share(args.backend, x);
 }
 
 /**
@@ -52,6 +57,5 @@ export function cast(args: KernelArgs): TensorInfo {
   if (x.dtype !== dtype || x.dtype === "string") {
     return runStock(backend, "Cast", inputs, args.attrs);
   }
-  backend.incRef(x.dataId);
-  return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
+  return share(backend, x);
 }

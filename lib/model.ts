@@ -14,6 +14,7 @@
  * @module
  */
 import { tf } from "./tf.ts";
+import { batchNormalization } from "./layers.ts";
 
 /**
  * Options of {@link buildMiniVGGNet}.
@@ -81,7 +82,7 @@ export function buildMiniVGGNet(
       kernelInitializer: kernelInitializer(),
     }));
     model.add(tf.layers.activation({ activation: "relu" }));
-    model.add(tf.layers.batchNormalization({ axis: -1 }));
+    model.add(batchNormalization({ axis: -1 }));
   };
   const poolAndDrop = () => {
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
@@ -100,7 +101,7 @@ export function buildMiniVGGNet(
     tf.layers.dense({ units: 512, kernelInitializer: kernelInitializer() }),
   );
   model.add(tf.layers.activation({ activation: "relu" }));
-  model.add(tf.layers.batchNormalization());
+  model.add(batchNormalization());
   model.add(tf.layers.dropout({ rate: 0.5, seed: nextSeed() }));
   model.add(
     tf.layers.dense({ units: classes, kernelInitializer: kernelInitializer() }),

@@ -11,6 +11,10 @@
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { defaultThreads, initWasmBackend, tf } from "../lib/mod.ts";
+import {
+  batchNormTraining,
+  batchNormTrainingAvailable,
+} from "../lib/backend/kernels/batch_norm_train.ts";
 
 const REL = 1e-4;
 
@@ -327,4 +331,48 @@ Deno.test("wasm Cast: same dtype shares memory, other dtypes convert, bool is â‰
   assert.deepEqual(Array.from(asBool.dataSync()), [0, 1, 1]);
   tf.dispose([same, asInt, asBool]);
   assert.equal(tf.memory().numTensors, before + 1); // the input of asBool
+});
+
+/** Keras's op-by-op training-mode batch norm; the fused op on wasm. */
+function batchNormInTraining(
+  t: Record<string, tf.Tensor>,
+  axes: number[],
+): tf.Tensor {
+  const gamma = t.gamma as tf.Tensor1D, beta = t.beta as tf.Tensor1D;
+  if (tf.getBackend() === "wasm") {
+    assert.ok(batchNormTrainingAvailable(t.x));
+    return batchNormTraining(t.x, gamma, beta, 1e-3).y;
+  }
+  const { mean, variance } = tf.moments(t.x, axes);
+  return tf.batchNorm(t.x, mean, variance, beta, gamma, 1e-3);
+}
+
+for (
+  const [label, x, axes, shift] of [
+    ["4-D", [4, 5, 5, 6], [0, 1, 2], 0],
+    ["2-D", [16, 24], [0], 0],
+    ["4-D, mean far from zero", [3, 4, 4, 5], [0, 1, 2], 50],
+  ] as const
+) {
+  Deno.test(`wasm matches cpu: fused training batch norm, ${label}, with gradients through the statistics`, () =>
+    compare(
+      `fused batch norm ${label}`,
+      { x: [...x], gamma: [x[x.length - 1]], beta: [x[x.length - 1]] },
+      (t) => batchNormInTraining({ ...t, x: tf.add(t.x, shift) }, [...axes]),
+    ));
+}
+
+Deno.test("fused training batch norm returns the batch's mean and biased variance, and frees what it makes", async () => {
+  await tf.setBackend("wasm");
+  const before = tf.memory().numTensors;
+  const x = tf.tensor2d([[1, 10], [3, 20], [5, 60]]);
+  const gamma = tf.tensor1d([2, 1]), beta = tf.tensor1d([0.5, 0]);
+  const { y, mean, variance } = batchNormTraining(x, gamma, beta, 0);
+  assert.deepEqual(Array.from(mean.dataSync()), [3, 30]);
+  const v = variance.dataSync();
+  assert.ok(Math.abs(v[0] - 8 / 3) < 1e-6 && Math.abs(v[1] - 1400 / 3) < 1e-3);
+  const ys = y.dataSync();
+  assert.ok(Math.abs(ys[0] - (2 * -2 / Math.sqrt(8 / 3) + 0.5)) < 1e-5);
+  tf.dispose([x, gamma, beta, y, mean, variance]);
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -8,6 +8,7 @@ import {
   MINIVGGNET_TRAINABLE_PARAMS,
   tf,
 } from "../lib/mod.ts";
+import { BatchNormalization, batchNormalization } from "../lib/layers.ts";
 
 await initWasmBackend();
 
@@ -105,5 +106,67 @@ Deno.test("MiniVGGNet outputs a probability distribution over 10 classes", () =>
   const sums = tf.tidy(() => tf.sum(y, 1).dataSync());
   for (const s of sums) assert.ok(Math.abs(s - 1) < 1e-5, `row sums to ${s}`);
   tf.dispose([y]);
+  model.dispose();
+});
+
+Deno.test("BatchNormalization: training on wasm (fused) matches Keras's layer on cpu, outputs and moving statistics", async () => {
+  const xs = Array.from({ length: 2 * 3 * 3 * 4 }, (_, i) => Math.sin(i) * 3);
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const layer = batchNormalization({ axis: -1, momentum: 0.9 });
+    const x = tf.tensor4d(xs, [2, 3, 3, 4]);
+    layer.build(x.shape);
+    const { value, grads } = tf.variableGrads(() =>
+      tf.sum(tf.square(layer.apply(x, { training: true }) as tf.Tensor))
+    );
+    const out = [
+      value,
+      ...Object.values(grads),
+      ...layer.getWeights(),
+    ].map((t) => Array.from(t.dataSync()));
+    const profile = await tf.profile(() => {
+      tf.dispose(layer.apply(x, { training: true }) as tf.Tensor);
+    });
+    tf.dispose([x, value, ...Object.values(grads)]);
+    layer.weights.forEach((w) => w.dispose());
+    return { out, kernels: profile.kernelNames };
+  };
+  const cpu = await run("cpu");
+  const wasm = await run("wasm");
+  assert.ok(wasm.kernels.includes("BatchNormTraining"), "fused on wasm");
+  assert.ok(!cpu.kernels.includes("BatchNormTraining"), "Keras's on cpu");
+  assert.equal(wasm.out.length, 7); // loss, dγ, dβ, γ, β, moving mean, moving variance
+  wasm.out.forEach((got, i) =>
+    got.forEach((v, j) =>
+      assert.ok(
+        Math.abs(v - cpu.out[i][j]) <= 1e-4 * (1 + Math.abs(cpu.out[i][j])),
+        `output ${i}[${j}]: wasm ${v} vs cpu ${cpu.out[i][j]}`,
+      )
+    )
+  );
+  // Moving mean moved 10% of the way from 0 to the batch mean.
+  assert.ok(wasm.out[5].some((v) => Math.abs(v) > 1e-3));
+});
+
+Deno.test("BatchNormalization serialises as Keras's and deserialises as this project's", () => {
+  const model = buildMiniVGGNet({ seed: 1 });
+  const bn = model.layers.filter((l) =>
+    l.getClassName() === "BatchNormalization"
+  );
+  assert.equal(bn.length, 5);
+  assert.ok(bn.every((l) => l instanceof BatchNormalization));
+  const json = model.toJSON(null, false) as unknown as {
+    config: { layers: Array<{ class_name: string }> };
+  };
+  assert.equal(
+    json.config.layers.filter((l) => l.class_name === "BatchNormalization")
+      .length,
+    5,
+  );
+  const copy = tf.layers.batchNormalization({ axis: -1 });
+  const back = tf.serialization.SerializationMap.getMap().classNameMap
+    .BatchNormalization[0];
+  assert.equal(back, BatchNormalization);
+  assert.equal(copy.getClassName(), "BatchNormalization");
   model.dispose();
 });

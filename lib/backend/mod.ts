@@ -33,6 +33,13 @@ import {
   registerBatchNormGradient,
   setBatchNormGradEnabled,
 } from "./kernels/batch_norm_grad.ts";
+import {
+  BATCH_NORM_TRAINING,
+  BATCH_NORM_TRAINING_GRAD,
+  batchNormTrainingGradKernel,
+  batchNormTrainingKernel,
+  setBatchNormTrainingEnabled,
+} from "./kernels/batch_norm_train.ts";
 import { type KernelArgs, rememberStock, stockKernel } from "./kernels/util.ts";
 import { startThreadedBackend } from "./threads.ts";
 
@@ -81,6 +88,8 @@ const OUR_KERNELS: Record<
   BatchMatMul: batchMatMul,
   Cast: cast,
   [BATCH_NORM_GRAD]: batchNormGrad,
+  [BATCH_NORM_TRAINING]: batchNormTrainingKernel,
+  [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGradKernel,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   FusedBatchNorm: batchNorm,
@@ -161,6 +170,7 @@ export function useKernels(set: "project" | "baseline"): void {
     installKernel(kernelName, chosen);
   }
   setBatchNormGradEnabled(set === "project");
+  setBatchNormTrainingEnabled(set === "project");
 }
 
 /**

@@ -1,0 +1,115 @@
+/**
+ * `BatchNormalization` with a faster training step on the WASM backend.
+ *
+ * The class is Keras's own layer (same configuration, weights, name and
+ * serialised form, `className: "BatchNormalization"`), except that a
+ * training-mode call on the WASM backend runs the fused op of
+ * `backend/kernels/batch_norm_train.ts` — two kernels instead of some
+ * thirty ops — and then updates the moving statistics exactly as Keras
+ * does. Inference, other backends and other configurations run Keras's
+ * code unchanged. Importing this module registers the class for
+ * deserialisation, so loaded models get it too.
+ *
+ * @module
+ */
+import { tf } from "./tf.ts";
+import {
+  batchNormTraining,
+  batchNormTrainingAvailable,
+} from "./backend/kernels/batch_norm_train.ts";
+
+/** What this module uses of a Keras `LayerVariable`. */
+interface LayerVariable {
+  read(): tf.Tensor;
+  write(value: tf.Tensor): void;
+}
+
+/** What this module uses of Keras's `BatchNormalization`. */
+interface KerasBatchNorm extends tf.layers.Layer {
+  axis: number;
+  momentum: number;
+  epsilon: number;
+  center: boolean;
+  scale: boolean;
+  gamma: LayerVariable;
+  beta: LayerVariable;
+  movingMean: LayerVariable;
+  movingVariance: LayerVariable;
+}
+
+type LayerArgs = Parameters<typeof tf.layers.batchNormalization>[0];
+
+/** Keras's class, which tfjs-layers does not export by name. */
+const KerasBatchNormalization = Object.getPrototypeOf(
+  tf.layers.batchNormalization({}),
+).constructor as new (args?: LayerArgs) => KerasBatchNorm;
+
+/**
+ * Keras's `BatchNormalization` layer with the fused training step (see the
+ * module notes).
+ *
+ * @example
+ * ```ts
+ * const layer = new BatchNormalization({ axis: -1 });
+ * ```
+ */
+export class BatchNormalization extends KerasBatchNormalization {
+  /** The serialised class name: Keras's, so saved models are unchanged. */
+  static className = "BatchNormalization";
+
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: Record<string, unknown>,
+  ): tf.Tensor | tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const axis = this.axis < 0 ? this.axis + x.rank : this.axis;
+    if (
+      kwargs.training !== true || !this.center || !this.scale ||
+      (Array.isArray(inputs) && inputs.length !== 1) ||
+      axis !== x.rank - 1 || !batchNormTrainingAvailable(x)
+    ) {
+      return super.call(inputs, kwargs);
+    }
+    return tf.tidy(() => {
+      const { y, mean, variance } = batchNormTraining(
+        x,
+        this.gamma.read() as tf.Tensor1D,
+        this.beta.read() as tf.Tensor1D,
+        this.epsilon,
+      );
+      // Keras's moving-average update, op for op.
+      const decay = 1 - this.momentum;
+      for (
+        const [variable, value] of [
+          [this.movingMean, mean],
+          [this.movingVariance, variance],
+        ] as const
+      ) {
+        tf.tidy(() => {
+          const orig = variable.read();
+          variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
+        });
+      }
+      return y;
+    });
+  }
+}
+tf.serialization.registerClass(
+  // fromConfig is Keras's, inherited.
+  BatchNormalization as unknown as tf.serialization.SerializableConstructor<
+    tf.serialization.Serializable
+  >,
+);
+
+/**
+ * A {@link BatchNormalization} layer, as `tf.layers.batchNormalization`
+ * makes Keras's.
+ *
+ * @example
+ * ```ts
+ * model.add(batchNormalization({ axis: -1 }));
+ * ```
+ */
+export function batchNormalization(args?: LayerArgs): BatchNormalization {
+  return new BatchNormalization(args);
+}

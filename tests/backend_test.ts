@@ -138,6 +138,9 @@ const convCases: Array<{
   { x: [2, 9, 8, 3], w: [3, 3, 3, 4], stride: 2, pad: "same" },
   { x: [2, 9, 8, 3], w: [3, 2, 3, 4], stride: 2, pad: "valid" },
   { x: [1, 6, 6, 2], w: [5, 5, 2, 3], stride: 1, pad: "same" },
+  // ≤ 16 taps: the filter gradient goes through im2col.
+  { x: [2, 9, 8, 1], w: [3, 3, 1, 4], stride: 2, pad: "same" },
+  { x: [2, 7, 6, 3], w: [2, 2, 3, 2], stride: 1, pad: "valid" },
 ];
 
 for (const c of convCases) {
@@ -172,6 +175,7 @@ const poolCases: Array<
   { x: [2, 7, 7, 3], size: 2, stride: 2, pad: "same" },
   { x: [2, 8, 8, 3], size: 3, stride: 1, pad: "same" },
   { x: [1, 9, 9, 2], size: 3, stride: 2, pad: "valid" },
+  { x: [2, 7, 7, 3], size: 2, stride: 2, pad: "valid" }, // last row/column unused
 ];
 for (const c of poolCases) {
   const label = `maxPool x${c.x} size ${c.size} stride ${c.stride} ${c.pad}`;
@@ -195,6 +199,21 @@ Deno.test("wasm matches cpu: maxPool gradient of all-negative windows is routed 
     x,
   );
   assert.deepEqual(Array.from(g.dataSync()), [0, 0, 0, 1]);
+  tf.dispose([x, g]);
+});
+
+Deno.test("wasm matches cpu: maxPool gradient with ties (relu zeros) goes to the first maximum", async () => {
+  await compare(
+    "maxPool ties",
+    { x: [2, 6, 6, 4] },
+    (t) => tf.maxPool(tf.relu(tf.sub(t.x, 0.5)) as tf.Tensor4D, 2, 2, "valid"),
+  );
+  // Rows [0 0 0 0] and [0 0 5 5]: windows of all zeros, and two equal maxima.
+  const x = tf.tensor4d([0, 0, 0, 0, 0, 0, 5, 5], [1, 2, 4, 1]);
+  const g = tf.grad((v) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid")))(
+    x,
+  );
+  assert.deepEqual(Array.from(g.dataSync()), [1, 0, 0, 0, 0, 0, 1, 0]);
   tf.dispose([x, g]);
 });
 
@@ -375,4 +394,32 @@ Deno.test("fused training batch norm returns the batch's mean and biased varianc
   assert.ok(Math.abs(ys[0] - (2 * -2 / Math.sqrt(8 / 3) + 0.5)) < 1e-5);
   tf.dispose([x, gamma, beta, y, mean, variance]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+const transposeCases: Array<{ x: number[]; perm: number[] }> = [
+  { x: [32, 28, 28, 3], perm: [3, 1, 2, 0] }, // the filter gradient's xᵀ
+  { x: [3, 5, 4, 6], perm: [1, 2, 0, 3] }, // innermost stays: run copies
+  { x: [37, 21], perm: [1, 0] }, // not multiples of the tile
+  { x: [2, 1, 3, 1, 5], perm: [4, 3, 0, 2, 1] }, // axes of size 1
+  { x: [2, 3, 4, 5], perm: [0, 2, 3, 1] }, // merged axes (2, 3)
+  { x: [4, 3, 2], perm: [0, 1, 2] }, // identity
+];
+for (const c of transposeCases) {
+  const label = `transpose x${c.x} perm ${c.perm}`;
+  Deno.test(`wasm matches cpu: ${label}`, () =>
+    compare(label, { x: c.x }, (t) => tf.transpose(t.x, c.perm)));
+}
+
+Deno.test("wasm Transpose moves int32 bits exactly and keeps bool working", async () => {
+  await tf.setBackend("wasm");
+  const big = 2 ** 31 - 1;
+  const x = tf.tensor3d([1, -2, big, 4, 5, -big], [1, 2, 3], "int32");
+  const t = tf.transpose(x, [2, 1, 0]);
+  assert.equal(t.dtype, "int32");
+  assert.deepEqual(Array.from(t.dataSync()), [1, 4, -2, 5, big, -big]);
+  const b = tf.transpose(
+    tf.tensor2d([true, false, false, true, true, false], [2, 3], "bool"),
+  );
+  assert.deepEqual(Array.from(b.dataSync()), [1, 1, 0, 1, 0, 0]);
+  tf.dispose([x, t, b]);
 });

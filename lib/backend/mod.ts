@@ -41,6 +41,7 @@ import {
   setBatchNormTrainingEnabled,
 } from "./kernels/batch_norm_train.ts";
 import { type KernelArgs, rememberStock, stockKernel } from "./kernels/util.ts";
+import { transpose } from "./kernels/transpose.ts";
 import { startThreadedBackend } from "./threads.ts";
 
 /**
@@ -99,6 +100,7 @@ const OUR_KERNELS: Record<
   Mean: mean,
   [MOMENTUM_UPDATE]: momentumUpdate,
   Sum: sum,
+  Transpose: transpose,
 };
 
 let registered = false;

@@ -10,6 +10,48 @@ import { tf } from "../../tf.ts";
 import { heapF32, type KernelArgs, type TensorInfo } from "./util.ts";
 
 /**
+ * The common case, 2×2 windows with stride 2 tiling the input exactly:
+ * every input position is in one window, so each is written once, with no
+ * clearing pass; the four candidates are compared in the general loop's
+ * order, so ties and NaNs route the same way.
+ */
+function pool2x2Grad(
+  xs: Float32Array,
+  dys: Float32Array,
+  dx: Float32Array,
+  info: { batchSize: number; outHeight: number; outWidth: number } & {
+    inChannels: number;
+  },
+): void {
+  const C = info.inChannels, rowStride = 2 * info.outWidth * C;
+  let o = 0;
+  for (let bh = 0; bh < info.batchSize * info.outHeight; bh++) {
+    const rowBase = 2 * bh * rowStride; // input rows 2·oh and 2·oh + 1
+    for (let ow = 0; ow < info.outWidth; ow++) {
+      const i00 = rowBase + 2 * ow * C;
+      for (let c = 0; c < C; c++, o++) {
+        const a = i00 + c, b = a + C, d = a + rowStride, e = d + C;
+        let best = a, bestValue = xs[a];
+        if (xs[b] > bestValue) {
+          best = b;
+          bestValue = xs[b];
+        }
+        if (xs[d] > bestValue) {
+          best = d;
+          bestValue = xs[d];
+        }
+        if (xs[e] > bestValue) best = e;
+        dx[a] = 0;
+        dx[b] = 0;
+        dx[d] = 0;
+        dx[e] = 0;
+        dx[best] = dys[o];
+      }
+    }
+  }
+}
+
+/**
  * The kernel function: inputs `{ dy, input, output }`, attributes
  * `{ filterSize, strides, pad, dimRoundingMode }`, NHWC.
  *
@@ -40,6 +82,15 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
   const xs = heapF32(backend, x);
   const dys = heapF32(backend, dy);
   const dx = heapF32(backend, out);
+  if (
+    info.filterHeight === 2 && info.filterWidth === 2 &&
+    info.strideHeight === 2 && info.strideWidth === 2 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    info.inHeight === 2 * info.outHeight && info.inWidth === 2 * info.outWidth
+  ) {
+    pool2x2Grad(xs, dys, dx, info);
+    return out;
+  }
   dx.fill(0);
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth } =
     info;

@@ -202,18 +202,38 @@ Deno.test("wasm matches cpu: maxPool gradient of all-negative windows is routed 
   tf.dispose([x, g]);
 });
 
-Deno.test("wasm matches cpu: maxPool gradient with ties (relu zeros) goes to the first maximum", async () => {
-  await compare(
-    "maxPool ties",
-    { x: [2, 6, 6, 4] },
-    (t) => tf.maxPool(tf.relu(tf.sub(t.x, 0.5)) as tf.Tensor4D, 2, 2, "valid"),
-  );
-  // Rows [0 0 0 0] and [0 0 5 5]: windows of all zeros, and two equal maxima.
-  const x = tf.tensor4d([0, 0, 0, 0, 0, 0, 5, 5], [1, 2, 4, 1]);
+Deno.test("wasm matches cpu: maxPool gradient with ties goes to the first maximum", async () => {
+  const grads = async (backend: string, shape: number[]) => {
+    await tf.setBackend(backend);
+    // Five levels only: most windows hold ties.
+    const values = randomValues(shape.reduce((a, b) => a * b), 99).map((v) =>
+      Math.round(v * 2) / 2
+    );
+    const x = tf.tensor4d(values, shape as [number, number, number, number]);
+    const g = tf.grad((v) =>
+      tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid"))
+    )(
+      x,
+    );
+    const out = Array.from(g.dataSync());
+    tf.dispose([x, g]);
+    return out;
+  };
+  for (const shape of [[2, 6, 6, 4], [2, 6, 6, 3]]) { // WebAssembly; JS
+    assert.deepEqual(await grads("wasm", shape), await grads("cpu", shape));
+  }
+  await tf.setBackend("wasm");
+  // Rows [0 0 0 0] and [0 0 5 5] in each of 4 channels: windows of all
+  // zeros, and two equal maxima.
+  const rows = [0, 0, 0, 0, 0, 0, 5, 5];
+  const x = tf.tensor4d(rows.flatMap((v) => [v, v, v, v]), [1, 2, 4, 4]);
   const g = tf.grad((v) => tf.sum(tf.maxPool(v as tf.Tensor4D, 2, 2, "valid")))(
     x,
   );
-  assert.deepEqual(Array.from(g.dataSync()), [1, 0, 0, 0, 0, 0, 1, 0]);
+  assert.deepEqual(
+    Array.from(g.dataSync()),
+    [1, 0, 0, 0, 0, 0, 1, 0].flatMap((v) => [v, v, v, v]),
+  );
   tf.dispose([x, g]);
 });
 
@@ -371,6 +391,11 @@ for (
     ["4-D", [4, 5, 5, 6], [0, 1, 2], 0],
     ["2-D", [16, 24], [0], 0],
     ["4-D, mean far from zero", [3, 4, 4, 5], [0, 1, 2], 50],
+    ["4-D, 8 channels (WebAssembly), mean far from zero", [3, 5, 4, 8], [
+      0,
+      1,
+      2,
+    ], 50],
   ] as const
 ) {
   Deno.test(`wasm matches cpu: fused training batch norm, ${label}, with gradients through the statistics`, () =>

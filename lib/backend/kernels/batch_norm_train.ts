@@ -23,7 +23,8 @@
  * @module
  */
 import { tf } from "../../tf.ts";
-import { heapF32, type KernelArgs, type TensorInfo } from "./util.ts";
+import { pointerOf, simdKernels } from "../simd/mod.ts";
+import { heapF32, type KernelArgs, release, type TensorInfo } from "./util.ts";
 
 /** Name of the forward kernel. */
 export const BATCH_NORM_TRAINING = "BatchNormTraining";
@@ -35,39 +36,72 @@ interface EpsAttrs {
 }
 
 /**
- * Per-channel mean and biased variance of rows of `C` values, in double
- * precision, shifted by the first row so that large means lose nothing.
+ * Per-channel work space on the WASM heap, in one allocation: two f64
+ * accumulators and three f32 coefficients per channel. The WebAssembly
+ * kernels take byte offsets; the JavaScript fallbacks take the views.
  */
-function moments(xs: Float32Array, C: number): [Float64Array, Float64Array] {
-  const shift = new Float64Array(C);
-  for (let c = 0; c < C; c++) shift[c] = xs[c];
-  const s1 = new Float64Array(C), s2 = new Float64Array(C);
-  const n = xs.length, n4 = n - (n % (4 * C));
-  let i = 0;
-  for (; i < n4; i += 4 * C) { // four rows per pass, as in columnSums
+class Work {
+  readonly info: TensorInfo;
+  readonly acc: Float64Array;
+  readonly k0: Float32Array;
+  readonly k1: Float32Array;
+  readonly k2: Float32Array;
+  readonly at: { acc: number; k0: number; k1: number; k2: number };
+
+  /** Allocate before taking any other heap view (the heap may grow). */
+  constructor(backend: KernelArgs["backend"], C: number) {
+    this.info = backend.makeOutput([7 * C], "float32");
+    const base = pointerOf(backend, this.info);
+    const heap = heapF32(backend, this.info).buffer;
+    this.at = {
+      acc: base,
+      k0: base + 16 * C,
+      k1: base + 20 * C,
+      k2: base + 24 * C,
+    };
+    this.acc = new Float64Array(heap, this.at.acc, 2 * C).fill(0);
+    this.k0 = new Float32Array(heap, this.at.k0, C);
+    this.k1 = new Float32Array(heap, this.at.k1, C);
+    this.k2 = new Float32Array(heap, this.at.k2, C);
+  }
+}
+
+/** The WebAssembly kernels, when C suits them (a multiple of 4). */
+function simdFor(backend: KernelArgs["backend"], C: number) {
+  return C % 4 === 0 ? simdKernels(backend) : null;
+}
+
+/** acc[c] += Σ (x − k[c]), acc[C + c] += Σ (x − k[c])² (JS fallback). */
+function momentsAcc(
+  xs: Float32Array,
+  C: number,
+  k: Float32Array,
+  acc: Float64Array,
+): void {
+  for (let i = 0; i < xs.length; i += C) {
     for (let c = 0; c < C; c++) {
-      const j = i + c, k = shift[c];
-      const d0 = xs[j] - k, d1 = xs[j + C] - k;
-      const d2 = xs[j + 2 * C] - k, d3 = xs[j + 3 * C] - k;
-      s1[c] += (d0 + d1) + (d2 + d3);
-      s2[c] += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+      const d = xs[i + c] - k[c];
+      acc[c] += d;
+      acc[C + c] += d * d;
     }
   }
-  for (; i < n; i += C) {
+}
+
+/** acc[c] += Σ dy, acc[C + c] += Σ dy · (x − m[c]) (JS fallback). */
+function bnGradAcc(
+  xs: Float32Array,
+  dys: Float32Array,
+  C: number,
+  m: Float32Array,
+  acc: Float64Array,
+): void {
+  for (let i = 0; i < xs.length; i += C) {
     for (let c = 0; c < C; c++) {
-      const d = xs[i + c] - shift[c];
-      s1[c] += d;
-      s2[c] += d * d;
+      const g = dys[i + c];
+      acc[c] += g;
+      acc[C + c] += g * (xs[i + c] - m[c]);
     }
   }
-  const M = n / C;
-  const mean = new Float64Array(C), variance = new Float64Array(C);
-  for (let c = 0; c < C; c++) {
-    const m = s1[c] / M;
-    mean[c] = shift[c] + m;
-    variance[c] = Math.max(0, s2[c] / M - m * m);
-  }
-  return [mean, variance];
 }
 
 /**
@@ -87,23 +121,43 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
   const yInfo = backend.makeOutput(x.shape, "float32");
   const meanInfo = backend.makeOutput([C], "float32");
   const varInfo = backend.makeOutput([C], "float32");
+  const work = new Work(backend, C);
   // Views after every allocation: the heap may have grown.
   const xs = heapF32(backend, x), ys = heapF32(backend, yInfo);
+  const rows = xs.length / C;
+  const simd = simdFor(backend, C);
+  // Shifted by the first row, so that large means lose nothing.
+  const shift = work.k0;
+  shift.set(xs.subarray(0, C));
+  if (simd) {
+    simd.momentsAcc(pointerOf(backend, x), rows, C, work.at.k0, work.at.acc);
+  } else momentsAcc(xs, C, shift, work.acc);
+  const mean = heapF32(backend, meanInfo), variance = heapF32(backend, varInfo);
   const scale = heapF32(backend, inputs.scale as TensorInfo);
   const offset = heapF32(backend, inputs.offset as TensorInfo);
-  const [mean, variance] = moments(xs, C);
-  heapF32(backend, meanInfo).set(mean);
-  heapF32(backend, varInfo).set(variance);
-  const a = new Float64Array(C), b = new Float64Array(C);
+  const a = work.k1, b = work.k2;
   for (let c = 0; c < C; c++) {
-    // Rounded as the op-by-op path rounds: statistics are float32 tensors.
-    const m = Math.fround(mean[c]), v = Math.fround(variance[c]);
-    a[c] = scale[c] / Math.sqrt(v + varianceEpsilon);
-    b[c] = offset[c] - m * a[c];
+    const d = work.acc[c] / rows;
+    mean[c] = shift[c] + d;
+    variance[c] = Math.max(0, work.acc[C + c] / rows - d * d);
+    a[c] = scale[c] / Math.sqrt(variance[c] + varianceEpsilon);
+    b[c] = offset[c] - mean[c] * a[c];
   }
-  for (let i = 0; i < xs.length; i += C) {
-    for (let c = 0; c < C; c++) ys[i + c] = xs[i + c] * a[c] + b[c];
+  if (simd) {
+    simd.affineRows(
+      pointerOf(backend, x),
+      pointerOf(backend, yInfo),
+      rows,
+      C,
+      work.at.k1,
+      work.at.k2,
+    );
+  } else {
+    for (let i = 0; i < xs.length; i += C) {
+      for (let c = 0; c < C; c++) ys[i + c] = xs[i + c] * a[c] + b[c];
+    }
   }
+  release(backend, work.info);
   return [yInfo, meanInfo, varInfo];
 }
 
@@ -119,60 +173,65 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
 export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
   const { inputs, backend } = args;
   const { varianceEpsilon } = args.attrs as unknown as EpsAttrs;
-  const x = inputs.x as TensorInfo;
+  const x = inputs.x as TensorInfo, dy = inputs.dy as TensorInfo;
+  const meanInfo = inputs.mean as TensorInfo;
   const C = x.shape[x.shape.length - 1];
   const dxInfo = backend.makeOutput(x.shape, "float32");
   const dscaleInfo = backend.makeOutput([C], "float32");
   const doffInfo = backend.makeOutput([C], "float32");
-  const xs = heapF32(backend, x),
-    dys = heapF32(backend, inputs.dy as TensorInfo);
-  const mean = heapF32(backend, inputs.mean as TensorInfo);
+  const work = new Work(backend, C);
+  const xs = heapF32(backend, x), dys = heapF32(backend, dy);
+  const mean = heapF32(backend, meanInfo);
+  const rows = xs.length / C;
+  const simd = simdFor(backend, C);
+  if (simd) {
+    simd.bnGradAcc(
+      pointerOf(backend, x),
+      pointerOf(backend, dy),
+      rows,
+      C,
+      pointerOf(backend, meanInfo),
+      work.at.acc,
+    );
+  } else bnGradAcc(xs, dys, C, mean, work.acc);
   const variance = heapF32(backend, inputs.variance as TensorInfo);
   const scale = heapF32(backend, inputs.scale as TensorInfo);
-  const dx = heapF32(backend, dxInfo);
-
-  const m = new Float64Array(C);
-  for (let c = 0; c < C; c++) m[c] = mean[c];
-  const sumDy = new Float64Array(C), sumDyXm = new Float64Array(C);
-  const n = xs.length, n4 = n - (n % (4 * C));
-  let i = 0;
-  for (; i < n4; i += 4 * C) { // four rows per pass
-    for (let c = 0; c < C; c++) {
-      const j = i + c, k = m[c];
-      const g0 = dys[j], g1 = dys[j + C], g2 = dys[j + 2 * C];
-      const g3 = dys[j + 3 * C];
-      sumDy[c] += (g0 + g1) + (g2 + g3);
-      sumDyXm[c] += (g0 * (xs[j] - k) + g1 * (xs[j + C] - k)) +
-        (g2 * (xs[j + 2 * C] - k) + g3 * (xs[j + 3 * C] - k));
-    }
-  }
-  for (; i < n; i += C) {
-    for (let c = 0; c < C; c++) {
-      const g = dys[i + c];
-      sumDy[c] += g;
-      sumDyXm[c] += g * (xs[i + c] - m[c]);
-    }
-  }
-  const M = n / C;
-  // dx = a·dy + b·x + d per channel.
-  const a = new Float64Array(C), b = new Float64Array(C);
-  const d = new Float64Array(C);
   const dscale = heapF32(backend, dscaleInfo);
   const doff = heapF32(backend, doffInfo);
+  // dx = a·dy + b·x + d per channel.
+  const a = work.k0, b = work.k1, d = work.k2;
   for (let c = 0; c < C; c++) {
+    const sumDy = work.acc[c], sumDyXm = work.acc[C + c];
     const inv = 1 / Math.sqrt(variance[c] + varianceEpsilon);
-    a[c] = scale[c] * inv;
-    b[c] = -a[c] * inv * inv * sumDyXm[c] / M;
-    d[c] = -a[c] * sumDy[c] / M - b[c] * m[c];
-    dscale[c] = inv * sumDyXm[c];
-    doff[c] = sumDy[c];
+    const ac = scale[c] * inv;
+    const bc = -ac * inv * inv * sumDyXm / rows;
+    a[c] = ac;
+    b[c] = bc;
+    d[c] = -ac * sumDy / rows - bc * mean[c];
+    dscale[c] = inv * sumDyXm;
+    doff[c] = sumDy;
   }
-  for (let r = 0; r < n; r += C) {
-    for (let c = 0; c < C; c++) {
-      const j = r + c;
-      dx[j] = a[c] * dys[j] + b[c] * xs[j] + d[c];
+  if (simd) {
+    simd.bnGradRows(
+      pointerOf(backend, x),
+      pointerOf(backend, dy),
+      pointerOf(backend, dxInfo),
+      rows,
+      C,
+      work.at.k0,
+      work.at.k1,
+      work.at.k2,
+    );
+  } else {
+    const dx = heapF32(backend, dxInfo);
+    for (let r = 0; r < xs.length; r += C) {
+      for (let c = 0; c < C; c++) {
+        const j = r + c;
+        dx[j] = a[c] * dys[j] + b[c] * xs[j] + d[c];
+      }
     }
   }
+  release(backend, work.info);
   return [dxInfo, dscaleInfo, doffInfo];
 }
 

@@ -11,6 +11,7 @@
  * @module
  */
 import { tf } from "../../tf.ts";
+import { pointerOf, simdKernels } from "../simd/mod.ts";
 import {
   heapF32,
   type KernelArgs,
@@ -94,48 +95,6 @@ function filterGradDirect(
   }
 }
 
-/** Largest KH·KW·Ci for which the filter gradient goes through im2col. */
-const IM2COL_MAX_TAPS = 16;
-
-/**
- * The transposed patch matrix of `x`: one row per filter tap (kh, kw, ci),
- * one column per output position (n, oh, ow), holding the input value that
- * tap sees there (zero where the filter overhangs).
- */
-function im2colT(xs: Float32Array, out: Float32Array, info: Conv2DInfo): void {
-  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci } = info;
-  const { outHeight: OH, outWidth: OW } = info;
-  const {
-    filterHeight: KH,
-    filterWidth: KW,
-    strideHeight: sh,
-    strideWidth: sw,
-  } = info;
-  const pt = info.padInfo.top, pl = info.padInfo.left;
-  let o = 0;
-  for (let kh = 0; kh < KH; kh++) {
-    for (let kw = 0; kw < KW; kw++) {
-      for (let ci = 0; ci < Ci; ci++) {
-        for (let n = 0; n < N; n++) {
-          for (let oh = 0; oh < OH; oh++) {
-            const h = oh * sh + kh - pt;
-            if (h < 0 || h >= H) {
-              out.fill(0, o, o + OW);
-              o += OW;
-              continue;
-            }
-            const row = (n * H + h) * W;
-            for (let ow = 0; ow < OW; ow++) {
-              const w = ow * sw + kw - pl;
-              out[o++] = w < 0 || w >= W ? 0 : xs[(row + w) * Ci + ci];
-            }
-          }
-        }
-      }
-    }
-  }
-}
-
 /** Input gradient by direct loops (any stride and padding). */
 function inputGradDirect(
   dys: Float32Array,
@@ -192,47 +151,50 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
   const info = convInfo(x.shape, attrs.filterShape, attrs);
-  const taps = info.filterHeight * info.filterWidth * info.inChannels;
-  if (taps <= IM2COL_MAX_TAPS) {
-    // Few taps per output position (the first layer: 3×3×1): the patch
-    // matrix is small, and one long product beats a convolution over a
-    // batch of one-channel images.
-    const positions = info.batchSize * info.outHeight * info.outWidth;
-    const patchesT = backend.makeOutput([1, taps, positions], "float32");
-    im2colT(heapF32(backend, x), heapF32(backend, patchesT), info);
-    const dy2 = runKernel(backend, "Reshape", { x: dy }, {
-      shape: [1, positions, info.outChannels],
-    });
-    // XNNPACK packs dy (positions × Co) quickly; no transposes.
-    const dw = runStock(backend, "BatchMatMul", { a: patchesT, b: dy2 }, {
-      transposeA: false,
-      transposeB: false,
-    });
-    const out = runKernel(backend, "Reshape", { x: dw }, {
-      shape: attrs.filterShape,
-    });
-    release(backend, patchesT, dy2, dw);
-    return out;
-  }
-  if (stride1(info)) {
-    const p = info.padInfo;
-    const xT = runKernel(backend, "Transpose", { x }, { perm: [3, 1, 2, 0] });
-    const dyT = runKernel(backend, "Transpose", { x: dy }, {
-      perm: [1, 2, 0, 3],
-    });
-    const r = runKernel(backend, "Conv2D", { x: xT, filter: dyT }, {
-      strides: 1,
-      pad: [[0, 0], [p.top, p.bottom], [p.left, p.right], [0, 0]],
-      dataFormat: "NHWC",
-      dilations: 1,
-    });
-    const out = runKernel(backend, "Transpose", { x: r }, {
-      perm: [1, 2, 0, 3],
-    });
-    release(backend, xT, dyT, r);
-    return out;
-  }
-  return conv2DBackpropFilterNaive(args);
+  const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci } = info;
+  const taps = info.filterHeight * info.filterWidth * Ci;
+  const positions = N * info.outHeight * info.outWidth;
+  const simd = simdKernels(backend);
+  // x channel-major ([Ci, N, H, W]), so each patch row copies runs.
+  const xT = backend.makeOutput([Ci, N, H, W], "float32");
+  const patchesT = backend.makeOutput([1, taps, positions], "float32");
+  simd.transpose2d(
+    pointerOf(backend, x),
+    pointerOf(backend, xT),
+    N * H * W,
+    Ci,
+  );
+  simd.im2colT(
+    pointerOf(backend, xT),
+    pointerOf(backend, patchesT),
+    N,
+    H,
+    W,
+    Ci,
+    info.outHeight,
+    info.outWidth,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+  );
+  const dy2 = runKernel(backend, "Reshape", { x: dy }, {
+    shape: [1, positions, info.outChannels],
+  });
+  // dW (taps × Co) = patchesᵀ · dy: one long XNNPACK product; packing dy
+  // (positions × Co) is cheap, unlike a 28×28 "filter" of the
+  // convolution form of this gradient.
+  const dw = runStock(backend, "BatchMatMul", { a: patchesT, b: dy2 }, {
+    transposeA: false,
+    transposeB: false,
+  });
+  const out = runKernel(backend, "Reshape", { x: dw }, {
+    shape: attrs.filterShape,
+  });
+  release(backend, xT, patchesT, dy2, dw);
+  return out;
 }
 
 /**

@@ -7,6 +7,7 @@
  * @module
  */
 import { tf } from "../../tf.ts";
+import { pointerOf, simdKernels } from "../simd/mod.ts";
 import { heapF32, type KernelArgs, type TensorInfo } from "./util.ts";
 
 /**
@@ -85,7 +86,16 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
     info.padInfo.top === 0 && info.padInfo.left === 0 &&
     info.inHeight === 2 * info.outHeight && info.inWidth === 2 * info.outWidth
   ) {
-    pool2x2Grad(xs, dys, dx, info);
+    if (info.inChannels % 4 === 0) {
+      simdKernels(backend).maxPool2x2Grad(
+        pointerOf(backend, x),
+        pointerOf(backend, dy),
+        pointerOf(backend, out),
+        info.batchSize * info.outHeight,
+        info.outWidth,
+        info.inChannels,
+      );
+    } else pool2x2Grad(xs, dys, dx, info);
     return out;
   }
   dx.fill(0);

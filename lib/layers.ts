@@ -1,7 +1,9 @@
 /**
- * `BatchNormalization` with a faster training step on the WASM backend.
+ * Keras layers of MiniVGGNet with faster training steps, serialised exactly
+ * as Keras's (same class names and configurations). Importing this module
+ * registers both classes for deserialisation, so loaded models get them.
  *
- * The class is Keras's own layer (same configuration, weights, name and
+ * `BatchNormalization`: the class is Keras's own layer (same configuration, weights, name and
  * serialised form, `className: "BatchNormalization"`), except that a
  * training-mode call on the WASM backend runs the fused op of
  * `backend/kernels/batch_norm_train.ts` — two kernels instead of some
@@ -13,6 +15,7 @@
  * @module
  */
 import { tf } from "./tf.ts";
+import { dropoutMask, makeRng } from "./random.ts";
 import {
   batchNormTraining,
   batchNormTrainingAvailable,
@@ -112,4 +115,72 @@ tf.serialization.registerClass(
  */
 export function batchNormalization(args?: LayerArgs): BatchNormalization {
   return new BatchNormalization(args);
+}
+
+/** What this module uses of Keras's `Dropout`. */
+interface KerasDropoutLayer extends tf.layers.Layer {
+  rate: number;
+  noiseShape?: number[];
+  seed?: number;
+}
+
+type DropoutArgs = Parameters<typeof tf.layers.dropout>[0];
+
+/** Keras's class, which tfjs-layers does not export by name. */
+const KerasDropout = Object.getPrototypeOf(
+  tf.layers.dropout({ rate: 0.5 }),
+).constructor as new (args: DropoutArgs) => KerasDropoutLayer;
+
+/**
+ * Keras's `Dropout` layer with a fresh, fast mask at every training call
+ * (see the module notes).
+ *
+ * @example
+ * ```ts
+ * const layer = new Dropout({ rate: 0.25, seed: 7 });
+ * ```
+ */
+export class Dropout extends KerasDropout {
+  /** The serialised class name: Keras's, so saved models are unchanged. */
+  static className = "Dropout";
+  readonly #rng: () => number;
+
+  constructor(args: DropoutArgs) {
+    super(args);
+    this.#rng = makeRng(args.seed ?? Math.floor(Math.random() * 2 ** 32));
+  }
+
+  override call(
+    inputs: tf.Tensor | tf.Tensor[],
+    kwargs: Record<string, unknown>,
+  ): tf.Tensor | tf.Tensor[] {
+    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    if (
+      kwargs.training !== true || !(this.rate > 0 && this.rate < 1) ||
+      this.noiseShape != null ||
+      (Array.isArray(inputs) && inputs.length !== 1)
+    ) {
+      return super.call(inputs, kwargs);
+    }
+    return tf.tidy(() =>
+      tf.mul(x, tf.tensor(dropoutMask(x.size, this.rate, this.#rng), x.shape))
+    );
+  }
+}
+tf.serialization.registerClass(
+  Dropout as unknown as tf.serialization.SerializableConstructor<
+    tf.serialization.Serializable
+  >,
+);
+
+/**
+ * A {@link Dropout} layer, as `tf.layers.dropout` makes Keras's.
+ *
+ * @example
+ * ```ts
+ * model.add(dropout({ rate: 0.5, seed: 3 }));
+ * ```
+ */
+export function dropout(args: DropoutArgs): Dropout {
+  return new Dropout(args);
 }

@@ -14,7 +14,7 @@
  * @module
  */
 import { tf } from "./tf.ts";
-import { batchNormalization } from "./layers.ts";
+import { batchNormalization, dropout } from "./layers.ts";
 
 /**
  * Options of {@link buildMiniVGGNet}.
@@ -86,7 +86,7 @@ export function buildMiniVGGNet(
   };
   const poolAndDrop = () => {
     model.add(tf.layers.maxPooling2d({ poolSize: 2 }));
-    model.add(tf.layers.dropout({ rate: 0.25, seed: nextSeed() }));
+    model.add(dropout({ rate: 0.25, seed: nextSeed() }));
   };
 
   conv(32, true);
@@ -102,7 +102,7 @@ export function buildMiniVGGNet(
   );
   model.add(tf.layers.activation({ activation: "relu" }));
   model.add(batchNormalization());
-  model.add(tf.layers.dropout({ rate: 0.5, seed: nextSeed() }));
+  model.add(dropout({ rate: 0.5, seed: nextSeed() }));
   model.add(
     tf.layers.dense({ units: classes, kernelInitializer: kernelInitializer() }),
   );

@@ -66,3 +66,25 @@ export function shuffledIndices(n: number, rng: () => number): Uint32Array {
 export function sample(n: number, k: number, rng: () => number): number[] {
   return Array.from(shuffledIndices(n, rng).subarray(0, Math.min(k, n)));
 }
+
+/**
+ * A dropout mask: each value is `1 / (1 − rate)` with probability
+ * `1 − rate`, else 0, drawn from `rng`. Multiplying by it drops units and
+ * rescales the kept ones, as Keras's dropout does.
+ *
+ * @example
+ * ```ts
+ * import { dropoutMask, makeRng } from "./random.ts";
+ * const mask = dropoutMask(8, 0.5, makeRng(1)); // values 0 or 2
+ * ```
+ */
+export function dropoutMask(
+  n: number,
+  rate: number,
+  rng: () => number,
+): Float32Array {
+  const keep = 1 - rate, scale = 1 / keep;
+  const mask = new Float32Array(n);
+  for (let i = 0; i < n; i++) mask[i] = rng() < keep ? scale : 0;
+  return mask;
+}

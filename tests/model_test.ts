@@ -8,7 +8,12 @@ import {
   MINIVGGNET_TRAINABLE_PARAMS,
   tf,
 } from "../lib/mod.ts";
-import { BatchNormalization, batchNormalization } from "../lib/layers.ts";
+import {
+  BatchNormalization,
+  batchNormalization,
+  Dropout,
+  dropout,
+} from "../lib/layers.ts";
 
 await initWasmBackend();
 
@@ -169,4 +174,55 @@ Deno.test("BatchNormalization serialises as Keras's and deserialises as this pro
   assert.equal(back, BatchNormalization);
   assert.equal(copy.getClassName(), "BatchNormalization");
   model.dispose();
+});
+
+Deno.test("Dropout: a fresh mask at every training call, reproducible from the seed, identity in inference", () => {
+  const x = tf.ones([100, 100]);
+  const masks = (seed: number) => {
+    const layer = dropout({ rate: 0.25, seed });
+    return [1, 2].map(() => {
+      const y = layer.apply(x, { training: true }) as tf.Tensor;
+      const v = Array.from(y.dataSync());
+      y.dispose();
+      return v;
+    });
+  };
+  const [a1, a2] = masks(7), [b1, b2] = masks(7), [c1] = masks(8);
+  assert.deepEqual(a1, b1); // same seed, same masks
+  assert.deepEqual(a2, b2);
+  assert.notDeepEqual(a1, a2); // a new mask per call
+  assert.notDeepEqual(a1, c1);
+  for (const m of [a1, a2, c1]) {
+    assert.ok(m.every((v) => v === 0 || Math.abs(v - 4 / 3) < 1e-6));
+    const kept = m.filter((v) => v !== 0).length / m.length;
+    assert.ok(Math.abs(kept - 0.75) < 0.02, `kept ${kept}`); // ±4.6σ
+  }
+  const layer = dropout({ rate: 0.5, seed: 1 });
+  const y = layer.apply(x, { training: false }) as tf.Tensor;
+  assert.deepEqual(Array.from(y.dataSync()), Array.from(x.dataSync()));
+  tf.dispose([x, y]);
+});
+
+Deno.test("Dropout: the gradient is the same mask, and the class serialises as Keras's", () => {
+  const layer = dropout({ rate: 0.5, seed: 3 });
+  const x = tf.randomUniform([6, 7]);
+  let y: tf.Tensor | undefined;
+  const g = tf.grad((v) => {
+    y = tf.keep(layer.apply(v, { training: true }) as tf.Tensor);
+    return tf.sum(y);
+  })(x);
+  const ys = y!.dataSync(), xs = x.dataSync(), gs = g.dataSync();
+  gs.forEach((gi, i) => {
+    assert.ok(gi === 0 || gi === 2, `gradient ${gi}`);
+    assert.ok(Math.abs(ys[i] - xs[i] * gi) < 1e-6);
+  });
+  assert.equal(layer.getClassName(), "Dropout");
+  assert.deepEqual(
+    layer.getConfig(),
+    tf.layers.dropout({ rate: 0.5, seed: 3, name: layer.name }).getConfig(),
+  );
+  const registered = tf.serialization.SerializationMap.getMap().classNameMap
+    .Dropout[0];
+  assert.equal(registered, Dropout);
+  tf.dispose([x, g, y!]);
 });

@@ -19,6 +19,7 @@ export * from "./data.ts";
 export * from "./stats.ts";
 export * from "./settings.ts";
 export * from "./model.ts";
+export * from "./layers.ts";
 export * from "./backend/mod.ts";
 export * from "./optimizer.ts";
 export * from "./train.ts";

@@ -217,3 +217,26 @@ export function maxPool2x2Grad(x: usize, dy: usize, dx: usize, bh: i32, OW: i32,
     }
   }
 }
+
+/**
+ * One SGD-with-momentum step over n floats: v' = m·v + negLr·g, w' = w + v',
+ * each product and sum rounded to f32 (bit for bit the op-by-op update).
+ */
+export function momentumUpdate(
+  w: usize, v: usize, g: usize, vOut: usize, wOut: usize, n: i32, m: f32, negLr: f32,
+): void {
+  const vm = f32x4.splat(m), vl = f32x4.splat(negLr);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const next = f32x4.add(f32x4.mul(v128.load(v + o), vm), f32x4.mul(v128.load(g + o), vl));
+    v128.store(vOut + o, next);
+    v128.store(wOut + o, f32x4.add(v128.load(w + o), next));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const next = load<f32>(v + o) * m + load<f32>(g + o) * negLr;
+    store<f32>(vOut + o, next);
+    store<f32>(wOut + o, load<f32>(w + o) + next);
+  }
+}

@@ -67,6 +67,17 @@ export interface SimdKernels {
     b: number,
     d: number,
   ): void;
+  /** v' = m·v + negLr·g, w' = w + v' over n floats, rounded as f32 ops. */
+  momentumUpdate(
+    w: number,
+    v: number,
+    g: number,
+    vOut: number,
+    wOut: number,
+    n: number,
+    m: number,
+    negLr: number,
+  ): void;
   /** Gradient of 2×2/2 max pooling that tiles x exactly (see source). */
   maxPool2x2Grad(
     x: number,

@@ -341,6 +341,19 @@ Deno.test("wasm matches cpu: batch norm with fixed statistics, with and without 
       tf.batchNorm(t.x, t.mean, tf.abs(t.variance), t.offset, t.scale, 1e-3),
   );
   await compare(
+    "batchnorm fixed stats, 8 channels (WebAssembly)",
+    { x: [3, 4, 5, 8], mean: [8], variance: [8], offset: [8], scale: [8] },
+    (t) =>
+      tf.batchNorm(t.x, t.mean, tf.abs(t.variance), t.offset, t.scale, 1e-3),
+  );
+  await compare(
+    "batchnorm fixed stats, 8 channels, neither scale nor offset",
+    { x: [5, 8], mean: [8], variance: [8] },
+    (t) => tf.batchNorm(t.x, t.mean, tf.abs(t.variance)),
+    1,
+    false,
+  );
+  await compare(
     "batchnorm fixed stats, offset only",
     { x: [3, 4, 5, 6], mean: [6], variance: [6], offset: [6] },
     (t) => tf.batchNorm(t.x, t.mean, tf.abs(t.variance), t.offset),

@@ -135,26 +135,28 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
   const mean = heapF32(backend, meanInfo), variance = heapF32(backend, varInfo);
   const scale = heapF32(backend, inputs.scale as TensorInfo);
   const offset = heapF32(backend, inputs.offset as TensorInfo);
-  const a = work.k1, b = work.k2;
+  const a = work.k1;
   for (let c = 0; c < C; c++) {
     const d = work.acc[c] / rows;
     mean[c] = shift[c] + d;
     variance[c] = Math.max(0, work.acc[C + c] / rows - d * d);
     a[c] = scale[c] / Math.sqrt(variance[c] + varianceEpsilon);
-    b[c] = offset[c] - mean[c] * a[c];
   }
   if (simd) {
-    simd.affineRows(
+    simd.normalizeRows(
       pointerOf(backend, x),
       pointerOf(backend, yInfo),
       rows,
       C,
+      pointerOf(backend, meanInfo),
       work.at.k1,
-      work.at.k2,
+      pointerOf(backend, inputs.offset as TensorInfo),
     );
   } else {
     for (let i = 0; i < xs.length; i += C) {
-      for (let c = 0; c < C; c++) ys[i + c] = xs[i + c] * a[c] + b[c];
+      for (let c = 0; c < C; c++) {
+        ys[i + c] = (xs[i + c] - mean[c]) * a[c] + offset[c];
+      }
     }
   }
   release(backend, work.info);

@@ -151,14 +151,17 @@ export function bnGradAcc(x: usize, dy: usize, rows: i32, C: i32, mean: usize, a
   }
 }
 
-/** y = x · a[c] + b[c]. */
-export function affineRows(x: usize, y: usize, rows: i32, C: i32, a: usize, b: usize): void {
+/** y = (x − m[c]) · a[c] + b[c]. */
+export function normalizeRows(
+  x: usize, y: usize, rows: i32, C: i32, m: usize, a: usize, b: usize,
+): void {
   const stride = <usize>C << 2;
   for (let c = 0; c < C; c += 4) {
-    const va = v128.load(a + (<usize>c << 2)), vb = v128.load(b + (<usize>c << 2));
-    let px = x + (<usize>c << 2), py = y + (<usize>c << 2);
+    const o = <usize>c << 2;
+    const vm = v128.load(m + o), va = v128.load(a + o), vb = v128.load(b + o);
+    let px = x + o, py = y + o;
     for (let r = 0; r < rows; r++) {
-      v128.store(py, f32x4.add(f32x4.mul(v128.load(px), va), vb));
+      v128.store(py, f32x4.add(f32x4.mul(f32x4.sub(v128.load(px), vm), va), vb));
       px += stride;
       py += stride;
     }

@@ -47,12 +47,13 @@ export interface SimdKernels {
     mean: number,
     acc: number,
   ): void;
-  /** y = x · a[c] + b[c]. */
-  affineRows(
+  /** y = (x − m[c]) · a[c] + b[c]. */
+  normalizeRows(
     x: number,
     y: number,
     rows: number,
     C: number,
+    m: number,
     a: number,
     b: number,
   ): void;

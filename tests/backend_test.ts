@@ -43,6 +43,22 @@ Deno.test("the threaded backend starts inside Deno.test, needs only --allow-read
   assert.match(out, /1 passed \| 0 failed/);
 });
 
+Deno.test("the one-thread build (plain memory) runs our kernels, WebAssembly ones included, and matches cpu", async () => {
+  const fixture = fileURLToPath(
+    new URL("./fixtures/one_thread_kernels.ts", import.meta.url),
+  );
+  const run = await new Deno.Command(Deno.execPath(), {
+    args: ["test", "--allow-read", fixture],
+    stdout: "piped",
+    stderr: "piped",
+    signal: AbortSignal.timeout(120_000),
+  }).output();
+  const out = new TextDecoder().decode(run.stdout) +
+    new TextDecoder().decode(run.stderr);
+  assert.equal(run.code, 0, out);
+  assert.match(out, /1 passed \| 0 failed/);
+});
+
 /** Deterministic values in [-1, 1) from a seed. */
 function randomValues(n: number, seed: number): Float32Array {
   let s = seed >>> 0;

@@ -1,12 +1,16 @@
 /**
- * The two gradients of a 2-D convolution for the WASM backend, built on the
- * backend's fast forward `Conv2D` (XNNPACK) where the geometry allows
- * (stride 1, no dilation, NHWC), with direct loops as the general fallback.
+ * The two gradients of a 2-D convolution (NHWC) for the WASM backend, on
+ * the backend's XNNPACK products:
  *
- * - Filter gradient: dW[kh,kw,ci,co] = Σ x[n, oh+kh−pt, ow+kw−pl, ci] · dy[n,oh,ow,co]
- *   is a convolution of x (as [ci, H, W, n]) with dy (as [oH, oW, n, co]).
+ * - Filter gradient: dW[kh,kw,ci,co] = Σ x[n, oh·sh+kh−pt, ow·sw+kw−pl, ci] · dy[n,oh,ow,co]
+ *   is one matrix product, patchesᵀ (KH·KW·Ci × N·OH·OW) · dy (N·OH·OW × Co).
+ *   Our WebAssembly kernels build the patch matrix (im2col); any stride and
+ *   padding. (The textbook alternative, a convolution of x with a 28×28
+ *   "kernel" made of dy, made XNNPACK repack that kernel on every call and
+ *   was 1.3–1.6× slower.)
  * - Input gradient: dx is the convolution of dy with the filter rotated by
- *   180° and its channels swapped, padded so the output has the input's size.
+ *   180° and its channels swapped, padded so the output has the input's size
+ *   (stride 1); direct loops for other strides.
  *
  * @module
  */

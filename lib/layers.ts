@@ -3,14 +3,12 @@
  * as Keras's (same class names and configurations). Importing this module
  * registers both classes for deserialisation, so loaded models get them.
  *
- * `BatchNormalization`: the class is Keras's own layer (same configuration, weights, name and
- * serialised form, `className: "BatchNormalization"`), except that a
- * training-mode call on the WASM backend runs the fused op of
+ * `BatchNormalization`: Keras's layer (same weights and names), except that
+ * a training-mode call on the WASM backend runs the fused op of
  * `backend/kernels/batch_norm_train.ts` — two kernels instead of some
  * thirty ops — and then updates the moving statistics exactly as Keras
  * does. Inference, other backends and other configurations run Keras's
- * code unchanged. Importing this module registers the class for
- * deserialisation, so loaded models get it too.
+ * code unchanged.
  *
  * @module
  */

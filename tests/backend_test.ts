@@ -27,9 +27,10 @@ Deno.test("initWasmBackend uses every core by default (up to 8), with SIMD", () 
   assert.equal(backendInfo.simd, true);
 });
 
-Deno.test("the threaded backend starts inside Deno.test, needs only --allow-read, and lets the process exit", async () => {
+/** Runs tests/fixtures/`name` in a fresh `deno test` with only --allow-read. */
+async function runFixture(name: string): Promise<void> {
   const fixture = fileURLToPath(
-    new URL("./fixtures/init_inside_test.ts", import.meta.url),
+    new URL(`./fixtures/${name}`, import.meta.url),
   );
   const run = await new Deno.Command(Deno.execPath(), {
     args: ["test", "--allow-read", fixture],
@@ -41,22 +42,14 @@ Deno.test("the threaded backend starts inside Deno.test, needs only --allow-read
     new TextDecoder().decode(run.stderr);
   assert.equal(run.code, 0, out);
   assert.match(out, /1 passed \| 0 failed/);
+}
+
+Deno.test("the threaded backend starts inside Deno.test, needs only --allow-read, and lets the process exit", async () => {
+  await runFixture("init_inside_test.ts");
 });
 
 Deno.test("the one-thread build (plain memory) runs our kernels, WebAssembly ones included, and matches cpu", async () => {
-  const fixture = fileURLToPath(
-    new URL("./fixtures/one_thread_kernels.ts", import.meta.url),
-  );
-  const run = await new Deno.Command(Deno.execPath(), {
-    args: ["test", "--allow-read", fixture],
-    stdout: "piped",
-    stderr: "piped",
-    signal: AbortSignal.timeout(120_000),
-  }).output();
-  const out = new TextDecoder().decode(run.stdout) +
-    new TextDecoder().decode(run.stderr);
-  assert.equal(run.code, 0, out);
-  assert.match(out, /1 passed \| 0 failed/);
+  await runFixture("one_thread_kernels.ts");
 });
 
 /** Deterministic values in [-1, 1) from a seed. */

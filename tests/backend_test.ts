@@ -150,6 +150,10 @@ const convCases: Array<{
   // ≤ 16 taps: the filter gradient goes through im2col.
   { x: [2, 9, 8, 1], w: [3, 3, 1, 4], stride: 2, pad: "same" },
   { x: [2, 7, 6, 3], w: [2, 2, 3, 2], stride: 1, pad: "valid" },
+  // Winograd: several blocks of 48 tiles, and odd sizes (edge tiles).
+  { x: [2, 28, 28, 32], w: [3, 3, 32, 32], stride: 1, pad: "same" },
+  { x: [3, 7, 5, 8], w: [3, 3, 8, 16], stride: 1, pad: "same" },
+  { x: [1, 1, 1, 4], w: [3, 3, 4, 8], stride: 1, pad: "same" },
 ];
 
 for (const c of convCases) {
@@ -176,6 +180,27 @@ Deno.test("wasm matches cpu: fused conv2d + bias + relu (the Conv2D layer's path
         activation: "relu",
       }),
   ));
+
+Deno.test("wasm matches cpu: fused conv2d on Winograd, linear without bias and relu with bias, explicit padding", async () => {
+  for (const activation of ["linear", "relu"] as const) {
+    const relu = activation === "relu";
+    await compare(
+      `fused conv2d ${activation}`,
+      relu
+        ? { x: [2, 9, 6, 12], w: [3, 3, 12, 24], b: [24] }
+        : { x: [2, 9, 6, 12], w: [3, 3, 12, 24] },
+      (t) =>
+        tf.fused.conv2d({
+          x: t.x as tf.Tensor4D,
+          filter: t.w as tf.Tensor4D,
+          strides: 1,
+          pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+          bias: relu ? t.b : undefined,
+          activation,
+        }),
+    );
+  }
+});
 
 const poolCases: Array<
   { x: number[]; size: number; stride: number; pad: "same" | "valid" }

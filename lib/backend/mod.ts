@@ -21,6 +21,7 @@ import {
   conv2DBackpropFilterNaive,
   conv2DBackpropInput,
 } from "./kernels/conv2d_grads.ts";
+import { conv2D, fusedConv2D } from "./kernels/conv2d.ts";
 import { maxPoolGrad } from "./kernels/max_pool_grad.ts";
 import { batchMatMul, fusedMatMul } from "./kernels/batch_mat_mul.ts";
 import { cast, identity } from "./kernels/identity.ts";
@@ -91,9 +92,11 @@ const OUR_KERNELS: Record<
   [BATCH_NORM_GRAD]: batchNormGrad,
   [BATCH_NORM_TRAINING]: batchNormTrainingKernel,
   [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGradKernel,
+  Conv2D: conv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
   FusedBatchNorm: batchNorm,
+  FusedConv2D: fusedConv2D,
   _FusedMatMul: fusedMatMul,
   Identity: identity,
   MaxPoolGrad: maxPoolGrad,

@@ -57,6 +57,8 @@ async function compile(shared: boolean): Promise<Uint8Array> {
       "65536",
       "--enable",
       "simd",
+      "--enable",
+      "relaxed-simd",
       ...(shared ? ["--sharedMemory", "--enable", "threads"] : []),
       "--outFile",
       out,

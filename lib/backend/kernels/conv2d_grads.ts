@@ -1,21 +1,25 @@
 /**
- * The two gradients of a 2-D convolution (NHWC) for the WASM backend, on
- * the backend's XNNPACK products:
+ * The two gradients of a 2-D convolution (NHWC) for the WASM backend:
  *
- * - Filter gradient: dW[kh,kw,ci,co] = Σ x[n, oh·sh+kh−pt, ow·sw+kw−pl, ci] · dy[n,oh,ow,co]
+ * - Filter gradient of a 3×3, stride-1, "same" convolution (MiniVGGNet's
+ *   layers after the first): Winograd, on every thread (`conv2d.ts`).
+ * - Any other filter gradient:
+ *   dW[kh,kw,ci,co] = Σ x[n, oh·sh+kh−pt, ow·sw+kw−pl, ci] · dy[n,oh,ow,co]
  *   is one matrix product, patchesᵀ (KH·KW·Ci × N·OH·OW) · dy (N·OH·OW × Co).
- *   Our WebAssembly kernels build the patch matrix (im2col); any stride and
- *   padding. (The textbook alternative, a convolution of x with a 28×28
+ *   Our WebAssembly kernels build the patch matrix (im2col), XNNPACK
+ *   multiplies. (The textbook alternative, a convolution of x with a 28×28
  *   "kernel" made of dy, made XNNPACK repack that kernel on every call and
  *   was 1.3–1.6× slower.)
  * - Input gradient: dx is the convolution of dy with the filter rotated by
  *   180° and its channels swapped, padded so the output has the input's size
- *   (stride 1); direct loops for other strides.
+ *   (stride 1), run by the `Conv2D` kernel (so Winograd for 3×3 "same");
+ *   direct loops for other strides.
  *
  * @module
  */
 import { tf } from "../../tf.ts";
 import { pointerOf, simdKernels } from "../simd/mod.ts";
+import { winogradApplies, winogradFilterGrad } from "./conv2d.ts";
 import {
   heapF32,
   type KernelArgs,
@@ -154,6 +158,12 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const attrs = args.attrs as unknown as ConvAttrs & { filterShape: number[] };
   const x = inputs.x as TensorInfo;
   const dy = inputs.dy as TensorInfo;
+  if (
+    x.dtype === "float32" && dy.dtype === "float32" &&
+    winogradApplies(x.shape, attrs.filterShape, attrs)
+  ) {
+    return winogradFilterGrad(backend, x, dy);
+  }
   const info = convInfo(x.shape, attrs.filterShape, attrs);
   const { batchSize: N, inHeight: H, inWidth: W, inChannels: Ci } = info;
   const taps = info.filterHeight * info.filterWidth * Ci;

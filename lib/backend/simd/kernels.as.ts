@@ -243,3 +243,398 @@ export function momentumUpdate(
     store<f32>(wOut + o, load<f32>(w + o) + next);
   }
 }
+
+// ---------------------------------------------------------------------------
+// 3×3 convolution by Winograd F(2×2, 3×3) (Lavin & Gray, 2015): each 2×2
+// output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for its 4×4 input patch d, so
+// the products are 16 small matrix products per block of tiles, with 16
+// multiplies per 4 outputs and channel instead of 36. Channels are the
+// SIMD lanes; the products use fused multiply-add (relaxed SIMD).
+
+// @ts-ignore: decorator
+@inline
+function fma(a: v128, b: v128, c: v128): v128 {
+  return f32x4.relaxed_madd(a, b, c);
+}
+
+// @ts-ignore: decorator
+@inline
+function ld(p: usize): v128 {
+  return v128.load(p);
+}
+
+/** Stores row x (x0 x1 x2) · Gᵀ, four values `plane` bytes apart. */
+// @ts-ignore: decorator
+@inline
+function storeRowGt(o: usize, plane: usize, x0: v128, x1: v128, x2: v128, half: v128): void {
+  const s = f32x4.add(x0, x2);
+  v128.store(o, x0);
+  v128.store(o + plane, f32x4.mul(f32x4.add(s, x1), half));
+  v128.store(o + 2 * plane, f32x4.mul(f32x4.sub(s, x1), half));
+  v128.store(o + 3 * plane, x2);
+}
+
+/**
+ * The transformed filter U[ξ][ci][co] = (G g Gᵀ)[ξ] of a 3×3 filter g in
+ * HWIO layout [3, 3, C, Co]; Co a multiple of 4. U holds 16·C·Co floats.
+ */
+export function winogradFilter(w: usize, U: usize, C: i32, Co: i32): void {
+  const plane = <usize>C * <usize>Co << 2;
+  const half = f32x4.splat(0.5);
+  for (let ci = 0; ci < C; ci++) {
+    for (let co = 0; co < Co; co += 4) {
+      const at = (<usize>ci * <usize>Co + <usize>co) << 2;
+      const g = w + at;
+      const g00 = ld(g), g01 = ld(g + plane), g02 = ld(g + 2 * plane);
+      const g10 = ld(g + 3 * plane), g11 = ld(g + 4 * plane), g12 = ld(g + 5 * plane);
+      const g20 = ld(g + 6 * plane), g21 = ld(g + 7 * plane), g22 = ld(g + 8 * plane);
+      // G g: rows g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2.
+      const s0 = f32x4.add(g00, g20), s1 = f32x4.add(g01, g21), s2 = f32x4.add(g02, g22);
+      const o = U + at;
+      storeRowGt(o, plane, g00, g01, g02, half);
+      storeRowGt(
+        o + 4 * plane, plane,
+        f32x4.mul(f32x4.add(s0, g10), half),
+        f32x4.mul(f32x4.add(s1, g11), half),
+        f32x4.mul(f32x4.add(s2, g12), half),
+        half,
+      );
+      storeRowGt(
+        o + 8 * plane, plane,
+        f32x4.mul(f32x4.sub(s0, g10), half),
+        f32x4.mul(f32x4.sub(s1, g11), half),
+        f32x4.mul(f32x4.sub(s2, g12), half),
+        half,
+      );
+      storeRowGt(o + 12 * plane, plane, g20, g21, g22, half);
+    }
+  }
+}
+
+/** Four channels of pixel (y, x) of an image, zero outside it. */
+// @ts-ignore: decorator
+@inline
+function pixel(img: usize, y: i32, x: i32, H: i32, W: i32, cb: usize, c: usize): v128 {
+  if (y < 0 || x < 0 || y >= H || x >= W) return f32x4.splat(0);
+  return ld(img + <usize>(y * W + x) * cb + c);
+}
+
+/** Stores row (x0 x1 x2 x3) · B, four values `plane` bytes apart. */
+// @ts-ignore: decorator
+@inline
+function storeRowB(o: usize, plane: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
+  v128.store(o, f32x4.sub(x0, x2));
+  v128.store(o + plane, f32x4.add(x1, x2));
+  v128.store(o + 2 * plane, f32x4.sub(x2, x1));
+  v128.store(o + 3 * plane, f32x4.sub(x1, x3));
+}
+
+/**
+ * V[ξ][t − t0][c] = (Bᵀ d B)[ξ] for tiles [t0, t1) of x [N, H, W, C], d
+ * being each 2×2 output tile's 4×4 input patch (zero outside the image).
+ */
+function transformInput(
+  x: usize, V: usize, vPlane: usize, H: i32, W: i32, cb: usize, t0: i32, t1: i32,
+): void {
+  const tw = (W + 1) >> 1, perImage = ((H + 1) >> 1) * tw;
+  const rowBytes = <usize>W * cb;
+  for (let t = t0; t < t1; t++) {
+    const n = t / perImage, r = t - n * perImage;
+    const ty = r / tw;
+    const y0 = 2 * ty - 1, x0 = 2 * (r - ty * tw) - 1;
+    const inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= H && x0 + 4 <= W;
+    const img = x + <usize>n * <usize>H * rowBytes;
+    const vt = V + <usize>(t - t0) * cb;
+    for (let c: usize = 0; c < cb; c += 16) {
+      let d00: v128, d01: v128, d02: v128, d03: v128;
+      let d10: v128, d11: v128, d12: v128, d13: v128;
+      let d20: v128, d21: v128, d22: v128, d23: v128;
+      let d30: v128, d31: v128, d32: v128, d33: v128;
+      if (inside) {
+        const p = img + <usize>(y0 * W + x0) * cb + c;
+        d00 = ld(p); d01 = ld(p + cb); d02 = ld(p + 2 * cb); d03 = ld(p + 3 * cb);
+        const p1 = p + rowBytes;
+        d10 = ld(p1); d11 = ld(p1 + cb); d12 = ld(p1 + 2 * cb); d13 = ld(p1 + 3 * cb);
+        const p2 = p1 + rowBytes;
+        d20 = ld(p2); d21 = ld(p2 + cb); d22 = ld(p2 + 2 * cb); d23 = ld(p2 + 3 * cb);
+        const p3 = p2 + rowBytes;
+        d30 = ld(p3); d31 = ld(p3 + cb); d32 = ld(p3 + 2 * cb); d33 = ld(p3 + 3 * cb);
+      } else {
+        d00 = pixel(img, y0, x0, H, W, cb, c); d01 = pixel(img, y0, x0 + 1, H, W, cb, c);
+        d02 = pixel(img, y0, x0 + 2, H, W, cb, c); d03 = pixel(img, y0, x0 + 3, H, W, cb, c);
+        d10 = pixel(img, y0 + 1, x0, H, W, cb, c); d11 = pixel(img, y0 + 1, x0 + 1, H, W, cb, c);
+        d12 = pixel(img, y0 + 1, x0 + 2, H, W, cb, c); d13 = pixel(img, y0 + 1, x0 + 3, H, W, cb, c);
+        d20 = pixel(img, y0 + 2, x0, H, W, cb, c); d21 = pixel(img, y0 + 2, x0 + 1, H, W, cb, c);
+        d22 = pixel(img, y0 + 2, x0 + 2, H, W, cb, c); d23 = pixel(img, y0 + 2, x0 + 3, H, W, cb, c);
+        d30 = pixel(img, y0 + 3, x0, H, W, cb, c); d31 = pixel(img, y0 + 3, x0 + 1, H, W, cb, c);
+        d32 = pixel(img, y0 + 3, x0 + 2, H, W, cb, c); d33 = pixel(img, y0 + 3, x0 + 3, H, W, cb, c);
+      }
+      // Bᵀ d: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3; then each row · B.
+      const o = vt + c;
+      storeRowB(o, vPlane, f32x4.sub(d00, d20), f32x4.sub(d01, d21), f32x4.sub(d02, d22), f32x4.sub(d03, d23));
+      storeRowB(o + 4 * vPlane, vPlane, f32x4.add(d10, d20), f32x4.add(d11, d21), f32x4.add(d12, d22), f32x4.add(d13, d23));
+      storeRowB(o + 8 * vPlane, vPlane, f32x4.sub(d20, d10), f32x4.sub(d21, d11), f32x4.sub(d22, d12), f32x4.sub(d23, d13));
+      storeRowB(o + 12 * vPlane, vPlane, f32x4.sub(d10, d30), f32x4.sub(d11, d31), f32x4.sub(d12, d32), f32x4.sub(d13, d33));
+    }
+  }
+}
+
+/**
+ * A 3×3, stride-1 convolution padded to keep the size ("same"), by
+ * Winograd F(2×2, 3×3): out [N, H, W, Co] = act(x [N, H, W, C] ⊛ g + bias)
+ * with U = winogradFilter(g), `bias` 0 for none, `relu` 1 for ReLU.
+ * C a multiple of 4, Co of 8.
+ *
+ * The 2×2 output tiles, numbered image by image in row-major order, are
+ * processed in blocks of T (a multiple of 6) tiles, blocks [k0, k1) by this
+ * call. `scratch` holds 16·T·(C + Co) floats for one block.
+ */
+export function winogradConv3x3(
+  x: usize, U: usize, bias: usize, out: usize, scratch: usize,
+  N: i32, H: i32, W: i32, C: i32, Co: i32, relu: i32, T: i32,
+  k0: i32, k1: i32,
+): void {
+  const th = (H + 1) >> 1, tw = (W + 1) >> 1;
+  const perImage = th * tw;
+  const total = N * perImage;
+  const cb = <usize>C << 2, ob = <usize>Co << 2;
+  const vPlane = <usize>T * cb, mPlane = <usize>T * ob, uPlane = <usize>C * ob;
+  const V = scratch, M = scratch + 16 * vPlane;
+  const zero = f32x4.splat(0);
+  for (let k = k0; k < k1; k++) {
+    const t0 = k * T;
+    const t1 = min(total, t0 + T);
+    transformInput(x, V, vPlane, H, W, cb, t0, t1);
+    // M[ξ] (tiles × Co) = V[ξ] (tiles × C) · U[ξ] (C × Co), 6 × 8 at a time.
+    // Rows past the block's last tile are computed and never read.
+    const rows = t1 - t0;
+    for (let xi = 0; xi < 16; xi++) {
+      const A = V + <usize>xi * vPlane, B = U + <usize>xi * uPlane, D = M + <usize>xi * mPlane;
+      for (let j = 0; j < rows; j += 6) {
+        const aj = A + <usize>j * cb, dj = D + <usize>j * ob;
+        for (let n0: usize = 0; n0 < ob; n0 += 32) {
+          let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero;
+          let c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero;
+          let b = B + n0;
+          const end = aj + cb;
+          for (let a = aj; a < end; a += 4) {
+            const b0 = ld(b), b1 = v128.load(b, 16);
+            let s = v128.load32_splat(a);
+            c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
+            s = v128.load32_splat(a + cb);
+            c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
+            s = v128.load32_splat(a + 2 * cb);
+            c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
+            s = v128.load32_splat(a + 3 * cb);
+            c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
+            s = v128.load32_splat(a + 4 * cb);
+            c40 = fma(s, b0, c40); c41 = fma(s, b1, c41);
+            s = v128.load32_splat(a + 5 * cb);
+            c50 = fma(s, b0, c50); c51 = fma(s, b1, c51);
+            b += ob;
+          }
+          const d = dj + n0;
+          v128.store(d, c00); v128.store(d, c01, 16);
+          v128.store(d + ob, c10); v128.store(d + ob, c11, 16);
+          v128.store(d + 2 * ob, c20); v128.store(d + 2 * ob, c21, 16);
+          v128.store(d + 3 * ob, c30); v128.store(d + 3 * ob, c31, 16);
+          v128.store(d + 4 * ob, c40); v128.store(d + 4 * ob, c41, 16);
+          v128.store(d + 5 * ob, c50); v128.store(d + 5 * ob, c51, 16);
+        }
+      }
+    }
+    // out tile = Aᵀ m A + bias, then ReLU; edge tiles keep what fits.
+    for (let t = t0; t < t1; t++) {
+      const n = t / perImage, r = t - n * perImage;
+      const ty = r / tw;
+      const y = 2 * ty, x1 = 2 * (r - ty * tw);
+      const down = y + 1 < H, right = x1 + 1 < W;
+      const mt = M + <usize>(t - t0) * ob;
+      const o = out + <usize>((n * H + y) * W + x1) * ob;
+      for (let c: usize = 0; c < ob; c += 16) {
+        const p = mt + c;
+        const m00 = ld(p), m01 = ld(p + mPlane), m02 = ld(p + 2 * mPlane), m03 = ld(p + 3 * mPlane);
+        const m10 = ld(p + 4 * mPlane), m11 = ld(p + 5 * mPlane), m12 = ld(p + 6 * mPlane), m13 = ld(p + 7 * mPlane);
+        const m20 = ld(p + 8 * mPlane), m21 = ld(p + 9 * mPlane), m22 = ld(p + 10 * mPlane), m23 = ld(p + 11 * mPlane);
+        const m30 = ld(p + 12 * mPlane), m31 = ld(p + 13 * mPlane), m32 = ld(p + 14 * mPlane), m33 = ld(p + 15 * mPlane);
+        // Aᵀ m: rows m0 + m1 + m2 and m1 − m2 − m3; then each row · A.
+        const s0 = f32x4.add(f32x4.add(m00, m10), m20), s1 = f32x4.add(f32x4.add(m01, m11), m21);
+        const s2 = f32x4.add(f32x4.add(m02, m12), m22), s3 = f32x4.add(f32x4.add(m03, m13), m23);
+        const u0 = f32x4.sub(f32x4.sub(m10, m20), m30), u1 = f32x4.sub(f32x4.sub(m11, m21), m31);
+        const u2 = f32x4.sub(f32x4.sub(m12, m22), m32), u3 = f32x4.sub(f32x4.sub(m13, m23), m33);
+        const bv = bias != 0 ? ld(bias + c) : zero;
+        let y00 = f32x4.add(f32x4.add(f32x4.add(s0, s1), s2), bv);
+        let y01 = f32x4.add(f32x4.sub(f32x4.sub(s1, s2), s3), bv);
+        let y10 = f32x4.add(f32x4.add(f32x4.add(u0, u1), u2), bv);
+        let y11 = f32x4.add(f32x4.sub(f32x4.sub(u1, u2), u3), bv);
+        if (relu) {
+          y00 = f32x4.max(y00, zero); y01 = f32x4.max(y01, zero);
+          y10 = f32x4.max(y10, zero); y11 = f32x4.max(y11, zero);
+        }
+        const q = o + c;
+        v128.store(q, y00);
+        if (right) v128.store(q + ob, y01);
+        if (down) {
+          const q2 = q + <usize>W * ob;
+          v128.store(q2, y10);
+          if (right) v128.store(q2 + ob, y11);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * Y[ξ][t − t0][c] = (A e Aᵀ)[ξ] for tiles [t0, t1) of dy [N, H, W, Co], e
+ * being each 2×2 tile of dy (zero outside): the gradient of the Winograd
+ * products with respect to their 4×4 transformed inputs.
+ */
+function transformDy(
+  dy: usize, Y: usize, yPlane: usize, H: i32, W: i32, ob: usize, t0: i32, t1: i32,
+): void {
+  const tw = (W + 1) >> 1, perImage = ((H + 1) >> 1) * tw;
+  const zero = f32x4.splat(0);
+  for (let t = t0; t < t1; t++) {
+    const n = t / perImage, r = t - n * perImage;
+    const ty = r / tw;
+    const y = 2 * ty, x = 2 * (r - ty * tw);
+    const down = y + 1 < H, right = x + 1 < W;
+    const p = dy + <usize>((n * H + y) * W + x) * ob;
+    const below = p + <usize>W * ob;
+    const yt = Y + <usize>(t - t0) * ob;
+    for (let c: usize = 0; c < ob; c += 16) {
+      const e00 = ld(p + c);
+      const e01 = right ? ld(p + ob + c) : zero;
+      const e10 = down ? ld(below + c) : zero;
+      const e11 = down && right ? ld(below + ob + c) : zero;
+      // Rows of A e: e0, e0 + e1, e0 − e1, −e1; then each row · Aᵀ.
+      const o = yt + c;
+      storeRowAt(o, yPlane, e00, e01);
+      storeRowAt(o + 4 * yPlane, yPlane, f32x4.add(e00, e10), f32x4.add(e01, e11));
+      storeRowAt(o + 8 * yPlane, yPlane, f32x4.sub(e00, e10), f32x4.sub(e01, e11));
+      storeRowAt(o + 12 * yPlane, yPlane, f32x4.neg(e10), f32x4.neg(e11));
+    }
+  }
+}
+
+/** Stores row (x0 x1) · Aᵀ, four values `plane` bytes apart. */
+// @ts-ignore: decorator
+@inline
+function storeRowAt(o: usize, plane: usize, x0: v128, x1: v128): void {
+  v128.store(o, x0);
+  v128.store(o + plane, f32x4.add(x0, x1));
+  v128.store(o + 2 * plane, f32x4.sub(x0, x1));
+  v128.store(o + 3 * plane, f32x4.neg(x1));
+}
+
+/**
+ * The filter gradient of winogradConv3x3, in the transformed domain:
+ * partial k (16·C·Co floats at partials + k·16·C·Co·4) =
+ * Σ over the tiles of images [k·G, (k+1)·G) of V[ξ]ᵀ Y[ξ], for blocks
+ * [k0, k1). `scratch` holds 16·T·(C + Co) floats (T tiles at a time, a
+ * multiple of 6). winogradFilterGradSum turns the partials into dW.
+ */
+export function winogradFilterGrad(
+  x: usize, dy: usize, partials: usize, scratch: usize,
+  N: i32, H: i32, W: i32, C: i32, Co: i32, T: i32, G: i32,
+  k0: i32, k1: i32,
+): void {
+  const perImage = ((H + 1) >> 1) * ((W + 1) >> 1);
+  const cb = <usize>C << 2, ob = <usize>Co << 2;
+  const vPlane = <usize>T * cb, yPlane = <usize>T * ob, pPlane = <usize>C * ob;
+  const V = scratch, Y = scratch + 16 * vPlane;
+  for (let k = k0; k < k1; k++) {
+    const P = partials + <usize>k * 16 * pPlane;
+    memory.fill(P, 0, 16 * pPlane);
+    const end = min(N, (k + 1) * G) * perImage;
+    for (let t0 = k * G * perImage; t0 < end; t0 += T) {
+      const t1 = min(end, t0 + T);
+      const rows = t1 - t0;
+      transformInput(x, V, vPlane, H, W, cb, t0, t1);
+      transformDy(dy, Y, yPlane, H, W, ob, t0, t1);
+      // P[ξ] (C × Co) += V[ξ]ᵀ (C × rows) · Y[ξ] (rows × Co), 4 × 8 at a time.
+      for (let xi = 0; xi < 16; xi++) {
+        const A = V + <usize>xi * vPlane, B = Y + <usize>xi * yPlane;
+        const D = P + <usize>xi * pPlane;
+        for (let c0: usize = 0; c0 < cb; c0 += 16) {
+          for (let n0: usize = 0; n0 < ob; n0 += 32) {
+            const d = D + (c0 >> 2) * ob + n0;
+            let c00 = ld(d), c01 = v128.load(d, 16);
+            let c10 = ld(d + ob), c11 = v128.load(d + ob, 16);
+            let c20 = ld(d + 2 * ob), c21 = v128.load(d + 2 * ob, 16);
+            let c30 = ld(d + 3 * ob), c31 = v128.load(d + 3 * ob, 16);
+            let a = A + c0, b = B + n0;
+            for (let j = 0; j < rows; j++) {
+              const b0 = ld(b), b1 = v128.load(b, 16);
+              let s = v128.load32_splat(a);
+              c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
+              s = v128.load32_splat(a + 4);
+              c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
+              s = v128.load32_splat(a + 8);
+              c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
+              s = v128.load32_splat(a + 12);
+              c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
+              a += cb;
+              b += ob;
+            }
+            v128.store(d, c00); v128.store(d, c01, 16);
+            v128.store(d + ob, c10); v128.store(d + ob, c11, 16);
+            v128.store(d + 2 * ob, c20); v128.store(d + 2 * ob, c21, 16);
+            v128.store(d + 3 * ob, c30); v128.store(d + 3 * ob, c31, 16);
+          }
+        }
+      }
+    }
+  }
+}
+
+/** Row (x0 x1 x2 x3) · G: three values `plane` bytes apart. */
+// @ts-ignore: decorator
+@inline
+function storeRowG(o: usize, plane: usize, x0: v128, x1: v128, x2: v128, x3: v128, half: v128): void {
+  const s = f32x4.mul(f32x4.add(x1, x2), half);
+  v128.store(o, f32x4.add(x0, s));
+  v128.store(o + plane, f32x4.mul(f32x4.sub(x1, x2), half));
+  v128.store(o + 2 * plane, f32x4.add(s, x3));
+}
+
+/**
+ * dW [3, 3, C, Co] = Gᵀ S G with S[ξ] the sum of `blocks` partials of
+ * winogradFilterGrad, added in block order (so the result does not depend
+ * on which thread computed which block).
+ */
+export function winogradFilterGradSum(partials: usize, blocks: i32, dW: usize, C: i32, Co: i32): void {
+  const pPlane = <usize>C * <usize>Co << 2;
+  const block = 16 * pPlane;
+  const half = f32x4.splat(0.5);
+  for (let at: usize = 0; at < pPlane; at += 16) {
+    const p = partials + at;
+    let s00 = ld(p), s01 = ld(p + pPlane), s02 = ld(p + 2 * pPlane), s03 = ld(p + 3 * pPlane);
+    let s10 = ld(p + 4 * pPlane), s11 = ld(p + 5 * pPlane), s12 = ld(p + 6 * pPlane), s13 = ld(p + 7 * pPlane);
+    let s20 = ld(p + 8 * pPlane), s21 = ld(p + 9 * pPlane), s22 = ld(p + 10 * pPlane), s23 = ld(p + 11 * pPlane);
+    let s30 = ld(p + 12 * pPlane), s31 = ld(p + 13 * pPlane), s32 = ld(p + 14 * pPlane), s33 = ld(p + 15 * pPlane);
+    for (let k = 1; k < blocks; k++) {
+      const q = p + <usize>k * block;
+      s00 = f32x4.add(s00, ld(q)); s01 = f32x4.add(s01, ld(q + pPlane));
+      s02 = f32x4.add(s02, ld(q + 2 * pPlane)); s03 = f32x4.add(s03, ld(q + 3 * pPlane));
+      s10 = f32x4.add(s10, ld(q + 4 * pPlane)); s11 = f32x4.add(s11, ld(q + 5 * pPlane));
+      s12 = f32x4.add(s12, ld(q + 6 * pPlane)); s13 = f32x4.add(s13, ld(q + 7 * pPlane));
+      s20 = f32x4.add(s20, ld(q + 8 * pPlane)); s21 = f32x4.add(s21, ld(q + 9 * pPlane));
+      s22 = f32x4.add(s22, ld(q + 10 * pPlane)); s23 = f32x4.add(s23, ld(q + 11 * pPlane));
+      s30 = f32x4.add(s30, ld(q + 12 * pPlane)); s31 = f32x4.add(s31, ld(q + 13 * pPlane));
+      s32 = f32x4.add(s32, ld(q + 14 * pPlane)); s33 = f32x4.add(s33, ld(q + 15 * pPlane));
+    }
+    // Gᵀ S: rows s0 + (s1 + s2)/2, (s1 − s2)/2, (s1 + s2)/2 + s3; then · G.
+    const h0 = f32x4.mul(f32x4.add(s10, s20), half), h1 = f32x4.mul(f32x4.add(s11, s21), half);
+    const h2 = f32x4.mul(f32x4.add(s12, s22), half), h3 = f32x4.mul(f32x4.add(s13, s23), half);
+    const o = dW + at;
+    storeRowG(o, pPlane, f32x4.add(s00, h0), f32x4.add(s01, h1), f32x4.add(s02, h2), f32x4.add(s03, h3), half);
+    storeRowG(
+      o + 3 * pPlane, pPlane,
+      f32x4.mul(f32x4.sub(s10, s20), half), f32x4.mul(f32x4.sub(s11, s21), half),
+      f32x4.mul(f32x4.sub(s12, s22), half), f32x4.mul(f32x4.sub(s13, s23), half),
+      half,
+    );
+    storeRowG(o + 6 * pPlane, pPlane, f32x4.add(h0, s30), f32x4.add(h1, s31), f32x4.add(h2, s32), f32x4.add(h3, s33), half);
+  }
+}

@@ -7,7 +7,11 @@
  * @module
  */
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+import { tfWasm } from "../../tf.ts";
 import { KERNELS_PLAIN_WASM, KERNELS_SHARED_WASM } from "./kernels_wasm.ts";
+import { KernelPool } from "./pool.ts";
+
+export { KernelPool } from "./pool.ts";
 
 /** The exported kernels; pointers are byte offsets in the backend's memory. */
 export interface SimdKernels {
@@ -88,7 +92,53 @@ export interface SimdKernels {
     OW: number,
     C: number,
   ): void;
+  /** U = the Winograd F(2×2, 3×3) transform of a [3, 3, C, Co] filter. */
+  winogradFilter(w: number, U: number, C: number, Co: number): void;
+  /** Blocks [k0, k1) of a 3×3 "same" convolution by Winograd (see source). */
+  winogradConv3x3(
+    x: number,
+    U: number,
+    bias: number,
+    out: number,
+    scratch: number,
+    N: number,
+    H: number,
+    W: number,
+    C: number,
+    Co: number,
+    relu: number,
+    T: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** Blocks [k0, k1) of the Winograd filter gradient's partials. */
+  winogradFilterGrad(
+    x: number,
+    dy: number,
+    partials: number,
+    scratch: number,
+    N: number,
+    H: number,
+    W: number,
+    C: number,
+    Co: number,
+    T: number,
+    G: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** dW from the partials of winogradFilterGrad, summed in block order. */
+  winogradFilterGradSum(
+    partials: number,
+    blocks: number,
+    dW: number,
+    C: number,
+    Co: number,
+  ): void;
 }
+
+/** The kernels a {@link KernelPool} may run on several threads. */
+const POOLED = ["winogradConv3x3", "winogradFilterGrad"];
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);
@@ -110,7 +160,30 @@ function memoryOf(backend: BackendWasm): WebAssembly.Memory {
   return memory;
 }
 
-const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
+interface Instance {
+  kernels: SimdKernels;
+  pool?: KernelPool;
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+}
+
+const instances = new WeakMap<WebAssembly.Memory, Instance>();
+
+function instanceFor(backend: BackendWasm): Instance {
+  const memory = memoryOf(backend);
+  let instance = instances.get(memory);
+  if (instance === undefined) {
+    const shared = memory.buffer instanceof SharedArrayBuffer;
+    const module = new WebAssembly.Module(
+      decode(shared ? KERNELS_SHARED_WASM : KERNELS_PLAIN_WASM),
+    );
+    const kernels = new WebAssembly.Instance(module, { env: { memory } })
+      .exports as unknown as SimdKernels;
+    instance = { kernels, module, memory };
+    instances.set(memory, instance);
+  }
+  return instance;
+}
 
 /**
  * The kernels, instantiated once per backend memory.
@@ -121,18 +194,29 @@ const instances = new WeakMap<WebAssembly.Memory, SimdKernels>();
  * ```
  */
 export function simdKernels(backend: BackendWasm): SimdKernels {
-  const memory = memoryOf(backend);
-  let kernels = instances.get(memory);
-  if (kernels === undefined) {
-    const shared = memory.buffer instanceof SharedArrayBuffer;
-    const module = new WebAssembly.Module(
-      decode(shared ? KERNELS_SHARED_WASM : KERNELS_PLAIN_WASM),
-    );
-    kernels = new WebAssembly.Instance(module, { env: { memory } })
-      .exports as unknown as SimdKernels;
-    instances.set(memory, kernels);
-  }
-  return kernels;
+  return instanceFor(backend).kernels;
+}
+
+/**
+ * The pool that runs the kernels on as many threads as the backend
+ * computes with (tfjs-wasm's thread count), started on first use.
+ *
+ * @example
+ * ```ts
+ * const pool = simdPool(tf.backend() as BackendWasm);
+ * console.log(pool.threads); // 2 on a 2-core machine
+ * ```
+ */
+export function simdPool(backend: BackendWasm): KernelPool {
+  const instance = instanceFor(backend);
+  instance.pool ??= new KernelPool(
+    instance.module,
+    instance.memory,
+    instance.kernels as unknown as Record<string, unknown>,
+    POOLED,
+    tfWasm.getThreadsCount(),
+  );
+  return instance.pool;
 }
 
 /**

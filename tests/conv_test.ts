@@ -1,0 +1,181 @@
+/**
+ * The Winograd convolution and the kernel pool that runs it on every
+ * thread: which convolutions take it, that tf.conv2d really does, that the
+ * pool's result does not depend on which thread ran a block, and that a
+ * failing kernel is reported without breaking the pool.
+ */
+import assert from "node:assert/strict";
+import { initWasmBackend, tf } from "../lib/mod.ts";
+import { winogradApplies } from "../lib/backend/kernels/conv2d.ts";
+import { pointerOf, simdKernels, simdPool } from "../lib/backend/simd/mod.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
+
+const info = await initWasmBackend();
+
+Deno.test("Winograd takes exactly the 3×3, stride-1, same-size convolutions with channels in 4s and 8s", () => {
+  const same = { strides: 1, pad: "same" } as const;
+  assert.equal(winogradApplies([32, 28, 28, 32], [3, 3, 32, 32], same), true);
+  assert.equal(winogradApplies([8, 14, 14, 32], [3, 3, 32, 64], same), true);
+  assert.equal(
+    winogradApplies([1, 5, 7, 4], [3, 3, 4, 8], {
+      strides: 1,
+      pad: [[0, 0], [1, 1], [1, 1], [0, 0]],
+    }),
+    true,
+  );
+  // MiniVGGNet's first layer (one input channel) stays on XNNPACK.
+  assert.equal(winogradApplies([32, 28, 28, 1], [3, 3, 1, 32], same), false);
+  assert.equal(winogradApplies([1, 8, 8, 4], [3, 3, 4, 12], same), false);
+  assert.equal(winogradApplies([1, 8, 8, 4], [5, 5, 4, 8], same), false);
+  assert.equal(
+    winogradApplies([1, 8, 8, 4], [3, 3, 4, 8], { strides: 2, pad: "same" }),
+    false,
+  );
+  assert.equal(
+    winogradApplies([1, 8, 8, 4], [3, 3, 4, 8], { strides: 1, pad: "valid" }),
+    false,
+  );
+  assert.equal(
+    winogradApplies([1, 8, 8, 4], [3, 3, 4, 8], {
+      strides: 1,
+      pad: "same",
+      dilations: 2,
+    }),
+    false,
+  );
+  assert.equal(
+    winogradApplies([1, 8, 8, 4], [3, 3, 4, 8], {
+      strides: 1,
+      pad: "same",
+      dataFormat: "NCHW",
+    }),
+    false,
+  );
+});
+
+Deno.test("the kernel pool computes with as many threads as the backend", async () => {
+  const pool = simdPool(tf.backend() as BackendWasm);
+  assert.equal(pool.threads, info.threads);
+  // Workers start in the background; all of them report in.
+  for (let i = 0; i < 200 && pool.readyWorkers < pool.threads - 1; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  assert.equal(pool.readyWorkers, pool.threads - 1);
+});
+
+/** x ⊛ w by one call of the kernel on this thread, over every block. */
+function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
+  const backend = tf.backend() as BackendWasm;
+  const k = simdKernels(backend);
+  const [N, H, W, C] = x.shape;
+  const Co = w.shape[3];
+  const T = 48;
+  const tiles = N * Math.ceil(H / 2) * Math.ceil(W / 2);
+  const U = tf.zeros([16 * C * Co]);
+  const scratch = tf.zeros([16 * T * (C + Co)]);
+  const out = tf.zeros([N, H, W, Co]);
+  k.winogradFilter(pointerOf(backend, w), pointerOf(backend, U), C, Co);
+  k.winogradConv3x3(
+    pointerOf(backend, x),
+    pointerOf(backend, U),
+    0,
+    pointerOf(backend, out),
+    pointerOf(backend, scratch),
+    N,
+    H,
+    W,
+    C,
+    Co,
+    0,
+    T,
+    0,
+    Math.ceil(tiles / T),
+  );
+  const values = out.dataSync() as Float32Array;
+  tf.dispose([U, scratch, out]);
+  return values;
+}
+
+Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one thread computes", async () => {
+  const pool = simdPool(tf.backend() as BackendWasm);
+  for (let i = 0; i < 200 && pool.readyWorkers < pool.threads - 1; i++) {
+    await new Promise((r) => setTimeout(r, 10));
+  }
+  const before = tf.memory().numTensors;
+  const x = tf.randomNormal([4, 28, 28, 32], 0, 1, "float32", 1) as tf.Tensor4D;
+  const w = tf.randomNormal([3, 3, 32, 32], 0, 1, "float32", 2) as tf.Tensor4D;
+  const want = winogradOnOneThread(x, w);
+  for (let round = 0; round < 5; round++) {
+    const y = tf.conv2d(x, w, 1, "same");
+    assert.deepEqual(y.dataSync(), want, `round ${round}`);
+    y.dispose();
+  }
+  tf.dispose([x, w]);
+  assert.equal(tf.memory().numTensors, before);
+});
+
+Deno.test("a kernel that fails in the pool throws once, and the pool keeps working", () => {
+  const backend = tf.backend() as BackendWasm;
+  const pool = simdPool(backend);
+  const x = tf.ones([1, 4, 4, 4]) as tf.Tensor4D;
+  const w = tf.ones([3, 3, 4, 8]) as tf.Tensor4D;
+  const U = tf.zeros([16 * 4 * 8]);
+  const out = tf.zeros([1, 4, 4, 8]);
+  // A scratch pointer past the end of memory traps in every block.
+  const beyond = 2 ** 32 - 1024;
+  assert.throws(
+    () =>
+      pool.run(
+        "winogradConv3x3",
+        [
+          pointerOf(backend, x),
+          pointerOf(backend, U),
+          0,
+          pointerOf(backend, out),
+          beyond,
+          1,
+          4,
+          4,
+          4,
+          8,
+          0,
+          6,
+        ],
+        4,
+        0,
+        8,
+      ),
+    /out of bounds|failed on a worker/,
+  );
+  const y = tf.conv2d(x, w, 1, "same");
+  // Corner pixel: 2×2 window × 4 channels of ones.
+  assert.equal(y.dataSync()[0], 16);
+  // Centre pixels see the full 3×3 window.
+  assert.equal(y.dataSync()[(1 * 4 + 1) * 8], 36);
+  tf.dispose([x, w, U, out, y]);
+});
+
+Deno.test("the Winograd filter gradient is the same bits on every run, whichever thread summed which images", () => {
+  const x = tf.randomNormal([20, 14, 14, 32], 0, 1, "float32", 3);
+  const dy = tf.randomNormal([20, 14, 14, 64], 0, 1, "float32", 4);
+  const attrs = {
+    strides: 1,
+    pad: "same",
+    dataFormat: "NHWC",
+    filterShape: [3, 3, 32, 64],
+  };
+  const run = () =>
+    tf.engine().runKernel(
+      "Conv2DBackpropFilter",
+      { x, dy },
+      attrs as unknown as tf.NamedAttrMap,
+    ) as tf.Tensor;
+  const first = run();
+  const want = first.dataSync();
+  for (let round = 0; round < 5; round++) {
+    const again = run();
+    assert.deepEqual(again.dataSync(), want, `round ${round}`);
+    again.dispose();
+  }
+  tf.dispose([x, dy, first]);
+});

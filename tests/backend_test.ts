@@ -300,7 +300,19 @@ for (
     true,
   ]] as const
 ) {
-  for (const [m, k, n] of [[4, 40, 300], [300, 40, 4], [8, 64, 8]]) {
+  // Sizes off, on and across our product's 4 × 8 tiles (direct A·B and
+  // the flipped (Bᵀ·Aᵀ)ᵀ), with several blocks of 64 × 64.
+  for (
+    const [m, k, n] of [
+      [4, 40, 300],
+      [300, 40, 4],
+      [8, 64, 8],
+      [4, 12, 16],
+      [16, 12, 4],
+      [136, 20, 72],
+      [72, 33, 136],
+    ]
+  ) {
     const label =
       `matMul ${m}×${k}·${k}×${n} transposeA ${ta} transposeB ${tb}`;
     Deno.test(`wasm matches cpu: ${label}`, () =>
@@ -339,7 +351,7 @@ Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear
   for (const activation of ["relu", "linear"] as const) {
     await compare(
       `fused matMul ${activation}`,
-      { x: [8, 40], w: [40, 30], b: [30] },
+      { x: [8, 40], w: [40, 32], b: [32] },
       (t) => {
         const f = () =>
           tf.fused.matMul({
@@ -355,6 +367,19 @@ Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear
     );
   }
 });
+
+Deno.test("wasm matches cpu: fused dense layer whose sizes our product does not take", () =>
+  compare(
+    "fused matMul 8×40·40×30",
+    { x: [8, 40], w: [40, 30], b: [30] },
+    (t) =>
+      tf.fused.matMul({
+        a: t.x as tf.Tensor2D,
+        b: t.w as tf.Tensor2D,
+        bias: t.b,
+        activation: "relu",
+      }),
+  ));
 
 Deno.test("wasm Identity shares memory safely: a clone outlives its source", async () => {
   await tf.setBackend("wasm");

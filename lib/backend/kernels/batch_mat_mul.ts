@@ -20,6 +20,7 @@
  *
  * @module
  */
+import { pointerOf, simdPool } from "../simd/mod.ts";
 import {
   type KernelArgs,
   release,
@@ -43,6 +44,138 @@ function size(shape: number[]): number {
 /** Right-hand operands seen untransposed: their packing is cached. */
 const seenWeights = new WeakSet<object>();
 
+/** Rows and columns of the output blocks the pool's threads share. */
+const GEMM_BLOCK_ROWS = 64, GEMM_BLOCK_COLS = 64;
+
+/**
+ * act(A'·B' + bias) for one float32 matrix pair (batch 1) on our own
+ * WebAssembly product (`gemm`), on every thread of the kernel pool, with no
+ * packing: a transposed A' is read in place, a transposed B' is either
+ * copied or the product is computed as Cᵀ = B'ᵀ·A'ᵀ, whichever copies less.
+ * Returns null when the sizes do not fit the kernel's 4 × 8 tiles.
+ */
+function pooledMatMul(
+  backend: KernelArgs["backend"],
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  bias: TensorInfo | undefined,
+  relu: boolean,
+): TensorInfo | null {
+  if (a.dtype !== "float32" || b.dtype !== "float32") return null;
+  const [ar, ac] = a.shape.slice(-2);
+  const [br, bc] = b.shape.slice(-2);
+  const M = transposeA ? ac : ar,
+    K = transposeA ? ar : ac,
+    N = transposeB ? br : bc;
+  if (bias !== undefined && (bias.shape.length !== 1 || bias.shape[0] !== N)) {
+    return null;
+  }
+  const outShape = [
+    ...(a.shape.length >= b.shape.length ? a.shape : b.shape).slice(0, -2),
+    M,
+    N,
+  ];
+  const direct = M % 4 === 0 && N % 8 === 0;
+  const flipped = N % 4 === 0 && M % 8 === 0;
+  const directCost = transposeB ? K * N : 0;
+  const flippedCost = (transposeA ? 0 : M * K) + M * N;
+  const temps: TensorInfo[] = [];
+  const transposed = (t: TensorInfo, rows: number, cols: number) => {
+    const flat = runKernel(backend, "Reshape", { x: t }, {
+      shape: [rows, cols],
+    });
+    const tr = runKernel(backend, "Transpose", { x: flat }, { perm: [1, 0] });
+    temps.push(flat, tr);
+    return tr;
+  };
+  /** C (rows × cols) = A·B with A's strides, B row-major. */
+  const product = (
+    A: TensorInfo,
+    ars: number,
+    acs: number,
+    B: TensorInfo,
+    rows: number,
+    cols: number,
+    depth: number,
+    withBias: TensorInfo | undefined,
+    withRelu: boolean,
+  ) => {
+    const c = backend.makeOutput([rows, cols], "float32");
+    const MB = Math.min(GEMM_BLOCK_ROWS, rows);
+    const NB = Math.min(GEMM_BLOCK_COLS, cols);
+    simdPool(backend).run(
+      "gemm",
+      [
+        pointerOf(backend, A),
+        ars,
+        acs,
+        pointerOf(backend, B),
+        cols,
+        pointerOf(backend, c),
+        rows,
+        cols,
+        depth,
+        withBias === undefined ? 0 : pointerOf(backend, withBias),
+        withRelu ? 1 : 0,
+        MB,
+        NB,
+      ],
+      0,
+      0,
+      Math.ceil(rows / MB) * Math.ceil(cols / NB),
+    );
+    return c;
+  };
+  let c: TensorInfo;
+  if (direct && (!flipped || directCost <= flippedCost)) {
+    const B = transposeB ? transposed(b, br, bc) : b;
+    c = product(
+      a,
+      transposeA ? 1 : K,
+      transposeA ? M : 1,
+      B,
+      M,
+      N,
+      K,
+      bias,
+      relu,
+    );
+  } else if (flipped) {
+    // Cᵀ (N × M) = B'ᵀ · A'ᵀ: B'ᵀ is b read with strides, A'ᵀ row-major.
+    const At = transposeA ? a : transposed(a, ar, ac);
+    const ct = product(
+      b,
+      transposeB ? K : 1,
+      transposeB ? 1 : N,
+      At,
+      N,
+      M,
+      K,
+      undefined,
+      false,
+    );
+    temps.push(ct);
+    c = runKernel(backend, "Transpose", { x: ct }, { perm: [1, 0] });
+    if (bias !== undefined) {
+      const withBias = runKernel(backend, "Add", { a: c, b: bias });
+      temps.push(c);
+      c = withBias;
+    }
+    if (relu) {
+      const activated = runKernel(backend, "Relu", { x: c });
+      temps.push(c);
+      c = activated;
+    }
+  } else {
+    return null;
+  }
+  const out = runKernel(backend, "Reshape", { x: c }, { shape: outShape });
+  release(backend, c, ...temps);
+  return out;
+}
+
 /**
  * A·B (or with transposes) for one matrix pair (batch 1), the fastest way
  * as described above. The caller owns the result.
@@ -54,6 +187,16 @@ function matMul(
   transposeA: boolean,
   transposeB: boolean,
 ): TensorInfo {
+  const pooled = pooledMatMul(
+    backend,
+    a,
+    b,
+    transposeA,
+    transposeB,
+    undefined,
+    false,
+  );
+  if (pooled !== null) return pooled;
   const [ar, ac] = a.shape.slice(-2);
   const [br, bc] = b.shape.slice(-2);
   const M = transposeA ? ac : ar,
@@ -182,6 +325,16 @@ export function fusedMatMul(args: KernelArgs): TensorInfo {
   ) {
     return runStock(backend, "_FusedMatMul", args.inputs, args.attrs);
   }
+  const pooled = pooledMatMul(
+    backend,
+    a,
+    b,
+    transposeA,
+    transposeB,
+    bias ?? undefined,
+    activation === "relu",
+  );
+  if (pooled !== null) return pooled;
   let out = matMul(backend, a, b, transposeA, transposeB);
   if (bias != null) {
     const withBias = runKernel(backend, "Add", { a: out, b: bias });

@@ -638,3 +638,68 @@ export function winogradFilterGradSum(partials: usize, blocks: i32, dW: usize, C
     storeRowG(o + 6 * pPlane, pPlane, f32x4.add(h0, s30), f32x4.add(h1, s31), f32x4.add(h2, s32), f32x4.add(h3, s33), half);
   }
 }
+
+// ---------------------------------------------------------------------------
+// Dense products without packing.
+
+/**
+ * C (M × N, row-major) = A · B (+ bias, then ReLU if `relu`), where
+ * A[i][k] is at A + (i·ars + k·acs)·4 (so a transposed A costs nothing)
+ * and B is row-major with rows `ldb` floats apart. M a multiple of 4, N of
+ * 8. `bias` (N floats) is 0 for none. The output is cut into blocks of
+ * MB × NB (multiples of 4 and 8); this call computes blocks [k0, k1),
+ * numbered row-major.
+ */
+export function gemm(
+  A: usize, ars: i32, acs: i32, B: usize, ldb: i32, C: usize,
+  M: i32, N: i32, K: i32, bias: usize, relu: i32, MB: i32, NB: i32,
+  k0: i32, k1: i32,
+): void {
+  const colBlocks = (N + NB - 1) / NB;
+  const rs = <usize>ars << 2, ks = <usize>acs << 2, bs = <usize>ldb << 2;
+  const cs = <usize>N << 2;
+  const zero = f32x4.splat(0);
+  for (let k = k0; k < k1; k++) {
+    const rb = k / colBlocks;
+    const i1 = min(M, (rb + 1) * MB), j1 = min(N, (k - rb * colBlocks + 1) * NB);
+    for (let i0 = rb * MB; i0 < i1; i0 += 4) {
+      for (let j0 = (k - rb * colBlocks) * NB; j0 < j1; j0 += 8) {
+        let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
+        let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+        let a = A + <usize>i0 * rs;
+        let b = B + (<usize>j0 << 2);
+        for (let kk = 0; kk < K; kk++) {
+          const b0 = ld(b), b1 = v128.load(b, 16);
+          let s = v128.load32_splat(a);
+          c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
+          s = v128.load32_splat(a + rs);
+          c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
+          s = v128.load32_splat(a + 2 * rs);
+          c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
+          s = v128.load32_splat(a + 3 * rs);
+          c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
+          a += ks;
+          b += bs;
+        }
+        if (bias != 0) {
+          const p0 = ld(bias + (<usize>j0 << 2)), p1 = v128.load(bias + (<usize>j0 << 2), 16);
+          c00 = f32x4.add(c00, p0); c01 = f32x4.add(c01, p1);
+          c10 = f32x4.add(c10, p0); c11 = f32x4.add(c11, p1);
+          c20 = f32x4.add(c20, p0); c21 = f32x4.add(c21, p1);
+          c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
+        }
+        if (relu) {
+          c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
+          c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
+          c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
+          c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
+        }
+        const o = C + <usize>i0 * cs + (<usize>j0 << 2);
+        v128.store(o, c00); v128.store(o, c01, 16);
+        v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
+        v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);
+        v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
+      }
+    }
+  }
+}

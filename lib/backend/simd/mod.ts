@@ -127,6 +127,24 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** Blocks [k0, k1) of C = A·B (+ bias, ReLU), no packing (see source). */
+  gemm(
+    A: number,
+    ars: number,
+    acs: number,
+    B: number,
+    ldb: number,
+    C: number,
+    M: number,
+    N: number,
+    K: number,
+    bias: number,
+    relu: number,
+    MB: number,
+    NB: number,
+    k0: number,
+    k1: number,
+  ): void;
   /** dW from the partials of winogradFilterGrad, summed in block order. */
   winogradFilterGradSum(
     partials: number,
@@ -138,7 +156,7 @@ export interface SimdKernels {
 }
 
 /** The kernels a {@link KernelPool} may run on several threads. */
-const POOLED = ["winogradConv3x3", "winogradFilterGrad"];
+const POOLED = ["winogradConv3x3", "winogradFilterGrad", "gemm"];
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);

@@ -11,7 +11,7 @@
  *
  * @module
  */
-import { pointerOf, simdKernels } from "../simd/mod.ts";
+import { pointerOf, runRows } from "../simd/mod.ts";
 import {
   heapF32,
   type KernelArgs,
@@ -61,14 +61,21 @@ export function batchNorm(args: KernelArgs): TensorInfo {
   }
   if (C % 4 === 0) {
     const p = pointerOf(backend, coef);
-    simdKernels(backend).normalizeRows(
-      pointerOf(backend, x),
-      pointerOf(backend, out),
-      x.shape.reduce((a, b) => a * b, 1) / C,
+    const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+    runRows(
+      backend,
+      "normalizeRows",
+      [
+        pointerOf(backend, x),
+        pointerOf(backend, out),
+        rows,
+        C,
+        p,
+        p + 4 * C,
+        p + 8 * C,
+      ],
+      rows,
       C,
-      p,
-      p + 4 * C,
-      p + 8 * C,
     );
   } else {
     const xs = heapF32(backend, x), ys = heapF32(backend, out);

@@ -23,7 +23,7 @@
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, simdKernels } from "../simd/mod.ts";
+import { pointerOf, runRows, simdKernels } from "../simd/mod.ts";
 import { heapF32, type KernelArgs, release, type TensorInfo } from "./util.ts";
 
 /** Name of the forward kernel. */
@@ -143,14 +143,20 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
     a[c] = scale[c] / Math.sqrt(variance[c] + varianceEpsilon);
   }
   if (simd) {
-    simd.normalizeRows(
-      pointerOf(backend, x),
-      pointerOf(backend, yInfo),
+    runRows(
+      backend,
+      "normalizeRows",
+      [
+        pointerOf(backend, x),
+        pointerOf(backend, yInfo),
+        rows,
+        C,
+        pointerOf(backend, meanInfo),
+        work.at.k1,
+        pointerOf(backend, inputs.offset as TensorInfo),
+      ],
       rows,
       C,
-      pointerOf(backend, meanInfo),
-      work.at.k1,
-      pointerOf(backend, inputs.offset as TensorInfo),
     );
   } else {
     for (let i = 0; i < xs.length; i += C) {
@@ -214,15 +220,21 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
     doff[c] = sumDy;
   }
   if (simd) {
-    simd.bnGradRows(
-      pointerOf(backend, x),
-      pointerOf(backend, dy),
-      pointerOf(backend, dxInfo),
+    runRows(
+      backend,
+      "bnGradRows",
+      [
+        pointerOf(backend, x),
+        pointerOf(backend, dy),
+        pointerOf(backend, dxInfo),
+        rows,
+        C,
+        work.at.k0,
+        work.at.k1,
+        work.at.k2,
+      ],
       rows,
       C,
-      work.at.k0,
-      work.at.k1,
-      work.at.k2,
     );
   } else {
     const dx = heapF32(backend, dxInfo);

@@ -151,40 +151,45 @@ export function bnGradAcc(x: usize, dy: usize, rows: i32, C: i32, mean: usize, a
   }
 }
 
-/** y = (x − m[c]) · a[c] + b[c]. */
+/**
+ * y = (x − m[c]) · a[c] + b[c] for rows [k0·R, k1·R) of x [rows, C], row
+ * after row (one pass over memory; the coefficients stay in cache).
+ */
 export function normalizeRows(
   x: usize, y: usize, rows: i32, C: i32, m: usize, a: usize, b: usize,
+  R: i32, k0: i32, k1: i32,
 ): void {
   const stride = <usize>C << 2;
-  for (let c = 0; c < C; c += 4) {
-    const o = <usize>c << 2;
-    const vm = v128.load(m + o), va = v128.load(a + o), vb = v128.load(b + o);
-    let px = x + o, py = y + o;
-    for (let r = 0; r < rows; r++) {
-      v128.store(py, f32x4.add(f32x4.mul(f32x4.sub(v128.load(px), vm), va), vb));
-      px += stride;
-      py += stride;
+  const r1 = min(rows, k1 * R);
+  for (let r = k0 * R; r < r1; r++) {
+    const px = x + <usize>r * stride, py = y + <usize>r * stride;
+    for (let o: usize = 0; o < stride; o += 16) {
+      v128.store(py + o, f32x4.add(
+        f32x4.mul(f32x4.sub(ld(px + o), ld(m + o)), ld(a + o)),
+        ld(b + o),
+      ));
     }
   }
 }
 
-/** dx = a[c] · dy + b[c] · x + d[c]. */
+/**
+ * dx = a[c] · dy + b[c] · x + d[c] for rows [k0·R, k1·R) of [rows, C], row
+ * after row.
+ */
 export function bnGradRows(
   x: usize, dy: usize, dx: usize, rows: i32, C: i32, a: usize, b: usize, d: usize,
+  R: i32, k0: i32, k1: i32,
 ): void {
   const stride = <usize>C << 2;
-  for (let c = 0; c < C; c += 4) {
-    const o = <usize>c << 2;
-    const va = v128.load(a + o), vb = v128.load(b + o), vd = v128.load(d + o);
-    let px = x + o, pg = dy + o, pd = dx + o;
-    for (let r = 0; r < rows; r++) {
-      v128.store(pd, f32x4.add(
-        f32x4.add(f32x4.mul(v128.load(pg), va), f32x4.mul(v128.load(px), vb)),
-        vd,
+  const r1 = min(rows, k1 * R);
+  for (let r = k0 * R; r < r1; r++) {
+    const at = <usize>r * stride;
+    const px = x + at, pg = dy + at, pd = dx + at;
+    for (let o: usize = 0; o < stride; o += 16) {
+      v128.store(pd + o, f32x4.add(
+        f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(ld(px + o), ld(b + o))),
+        ld(d + o),
       ));
-      px += stride;
-      pg += stride;
-      pd += stride;
     }
   }
 }

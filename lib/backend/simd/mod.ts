@@ -51,7 +51,7 @@ export interface SimdKernels {
     mean: number,
     acc: number,
   ): void;
-  /** y = (x − m[c]) · a[c] + b[c]. */
+  /** y = (x − m[c]) · a[c] + b[c], rows [k0·R, k1·R). */
   normalizeRows(
     x: number,
     y: number,
@@ -60,8 +60,11 @@ export interface SimdKernels {
     m: number,
     a: number,
     b: number,
+    R: number,
+    k0: number,
+    k1: number,
   ): void;
-  /** dx = a[c] · dy + b[c] · x + d[c]. */
+  /** dx = a[c] · dy + b[c] · x + d[c], rows [k0·R, k1·R). */
   bnGradRows(
     x: number,
     dy: number,
@@ -71,6 +74,9 @@ export interface SimdKernels {
     a: number,
     b: number,
     d: number,
+    R: number,
+    k0: number,
+    k1: number,
   ): void;
   /** v' = m·v + negLr·g, w' = w + v' over n floats, rounded as f32 ops. */
   momentumUpdate(
@@ -156,7 +162,33 @@ export interface SimdKernels {
 }
 
 /** The kernels a {@link KernelPool} may run on several threads. */
-const POOLED = ["winogradConv3x3", "winogradFilterGrad", "gemm"];
+const POOLED = [
+  "winogradConv3x3",
+  "winogradFilterGrad",
+  "gemm",
+  "normalizeRows",
+  "bnGradRows",
+];
+
+/**
+ * Runs a row-wise kernel (last arguments `R, k0, k1`) over `rows` rows in
+ * blocks of about 16 KiB on every thread of the pool.
+ *
+ * @example
+ * ```ts
+ * runRows(backend, "normalizeRows", [x, y, rows, C, m, a, b], rows, C);
+ * ```
+ */
+export function runRows(
+  backend: BackendWasm,
+  name: "normalizeRows" | "bnGradRows",
+  args: number[],
+  rows: number,
+  C: number,
+): void {
+  const R = Math.max(1, Math.floor(4096 / C));
+  simdPool(backend).run(name, [...args, R], 0, 0, Math.ceil(rows / R));
+}
 
 function decode(base64: string): Uint8Array<ArrayBuffer> {
   const s = atob(base64);

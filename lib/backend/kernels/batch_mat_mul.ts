@@ -121,6 +121,7 @@ function pooledMatMul(
         withRelu ? 1 : 0,
         MB,
         NB,
+        depth,
       ],
       0,
       0,

@@ -652,28 +652,35 @@ export function winogradFilterGradSum(partials: usize, blocks: i32, dW: usize, C
  * A[i][k] is at A + (i·ars + k·acs)·4 (so a transposed A costs nothing)
  * and B is row-major with rows `ldb` floats apart. M a multiple of 4, N of
  * 8. `bias` (N floats) is 0 for none. The output is cut into blocks of
- * MB × NB (multiples of 4 and 8); this call computes blocks [k0, k1),
- * numbered row-major.
+ * MB × NB (multiples of 4 and 8), and the depth K into chunks of KB: chunk
+ * c writes its partial product to C + c·M·N·4 (bias and ReLU only make
+ * sense with one chunk). This call computes blocks [k0, k1), numbered
+ * chunk by chunk, row-major within a chunk.
  */
 export function gemm(
   A: usize, ars: i32, acs: i32, B: usize, ldb: i32, C: usize,
-  M: i32, N: i32, K: i32, bias: usize, relu: i32, MB: i32, NB: i32,
+  M: i32, N: i32, K: i32, bias: usize, relu: i32, MB: i32, NB: i32, KB: i32,
   k0: i32, k1: i32,
 ): void {
   const colBlocks = (N + NB - 1) / NB;
+  const perChunk = ((M + MB - 1) / MB) * colBlocks;
   const rs = <usize>ars << 2, ks = <usize>acs << 2, bs = <usize>ldb << 2;
   const cs = <usize>N << 2;
   const zero = f32x4.splat(0);
   for (let k = k0; k < k1; k++) {
-    const rb = k / colBlocks;
-    const i1 = min(M, (rb + 1) * MB), j1 = min(N, (k - rb * colBlocks + 1) * NB);
+    const chunk = k / perChunk, rest = k - chunk * perChunk;
+    const rb = rest / colBlocks;
+    const i1 = min(M, (rb + 1) * MB), j1 = min(N, (rest - rb * colBlocks + 1) * NB);
+    const depth = min(K - chunk * KB, KB);
+    const Ak = A + <usize>(chunk * KB) * ks, Bk = B + <usize>(chunk * KB) * bs;
+    const Ck = C + <usize>chunk * <usize>M * cs;
     for (let i0 = rb * MB; i0 < i1; i0 += 4) {
-      for (let j0 = (k - rb * colBlocks) * NB; j0 < j1; j0 += 8) {
+      for (let j0 = (rest - rb * colBlocks) * NB; j0 < j1; j0 += 8) {
         let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
         let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
-        let a = A + <usize>i0 * rs;
-        let b = B + (<usize>j0 << 2);
-        for (let kk = 0; kk < K; kk++) {
+        let a = Ak + <usize>i0 * rs;
+        let b = Bk + (<usize>j0 << 2);
+        for (let kk = 0; kk < depth; kk++) {
           const b0 = ld(b), b1 = v128.load(b, 16);
           let s = v128.load32_splat(a);
           c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
@@ -699,7 +706,7 @@ export function gemm(
           c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
           c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
         }
-        const o = C + <usize>i0 * cs + (<usize>j0 << 2);
+        const o = Ck + <usize>i0 * cs + (<usize>j0 << 2);
         v128.store(o, c00); v128.store(o, c01, 16);
         v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
         v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);

@@ -133,7 +133,7 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
-  /** Blocks [k0, k1) of C = A·B (+ bias, ReLU), no packing (see source). */
+  /** Blocks [k0, k1) of C = A·B (+ bias, ReLU), no packing, K in chunks (see source). */
   gemm(
     A: number,
     ars: number,
@@ -148,6 +148,7 @@ export interface SimdKernels {
     relu: number,
     MB: number,
     NB: number,
+    KB: number,
     k0: number,
     k1: number,
   ): void;

@@ -131,6 +131,13 @@ export class KernelPool {
     count: number,
   ): void {
     const fn = this.#kernels[name] as (...a: number[]) => void;
+    if (fn.length !== args.length + 2) {
+      throw new Error(
+        `${name} takes ${
+          fn.length - 2
+        } arguments before its block range, got ${args.length}`,
+      );
+    }
     if (this.threads === 1 || count === 1) {
       fn(...args, 0, count);
       return;

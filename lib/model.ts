@@ -14,7 +14,7 @@
  * @module
  */
 import { tf } from "./tf.ts";
-import { batchNormalization, dropout } from "./layers.ts";
+import { batchNormalization, dropout, inputConv2d } from "./layers.ts";
 
 /**
  * Options of {@link buildMiniVGGNet}.
@@ -74,13 +74,18 @@ export function buildMiniVGGNet(
 
   const model = tf.sequential({ name: "MiniVGGNet" });
   const conv = (filters: number, first = false) => {
-    model.add(tf.layers.conv2d({
-      ...(first ? { inputShape: [height, width, depth] } : {}),
+    const args = {
       filters,
       kernelSize: 3,
-      padding: "same",
+      padding: "same" as const,
       kernelInitializer: kernelInitializer(),
-    }));
+    };
+    // The first layer's input needs no gradient (see InputConv2D).
+    model.add(
+      first
+        ? inputConv2d({ ...args, inputShape: [height, width, depth] })
+        : tf.layers.conv2d(args),
+    );
     model.add(tf.layers.activation({ activation: "relu" }));
     model.add(batchNormalization({ axis: -1 }));
   };

@@ -13,6 +13,8 @@ import {
   batchNormalization,
   Dropout,
   dropout,
+  InputConv2D,
+  inputConv2d,
 } from "../lib/layers.ts";
 
 await initWasmBackend();
@@ -225,4 +227,72 @@ Deno.test("Dropout: the gradient is the same mask, and the class serialises as K
     .Dropout[0];
   assert.equal(registered, Dropout);
   tf.dispose([x, g, y!]);
+});
+
+Deno.test("InputConv2D trains like Keras's Conv2D, without the unneeded input gradient, and serialises as Conv2D", async () => {
+  const args = {
+    filters: 8,
+    kernelSize: 3,
+    padding: "same" as const,
+    inputShape: [6, 5, 1],
+  };
+  const ours = inputConv2d(args);
+  const keras = tf.layers.conv2d(args);
+  const x = tf.tensor4d(
+    Array.from({ length: 2 * 6 * 5 }, (_, i) => Math.cos(i) * 2),
+    [2, 6, 5, 1],
+  );
+  ours.build(x.shape);
+  keras.build(x.shape);
+  keras.setWeights(ours.getWeights());
+  const dy = tf.tensor4d(
+    Array.from({ length: 2 * 6 * 5 * 8 }, (_, i) => Math.sin(i)),
+    [2, 6, 5, 8],
+  );
+  const step = async (layer: tf.layers.Layer) => {
+    const variables = layer.trainableWeights.map((w) =>
+      (w as unknown as { val: tf.Variable }).val
+    );
+    let result: tf.Tensor[] = [];
+    const profile = await tf.profile(() => {
+      const { value, grads } = tf.variableGrads(
+        () =>
+          tf.sum(tf.mul(layer.apply(x, { training: true }) as tf.Tensor, dy)),
+        variables,
+      );
+      result = [value, ...variables.map((v) => grads[v.name])];
+    });
+    const values = result.map((t) => Array.from(t.dataSync()));
+    tf.dispose(result);
+    return { values, kernels: profile.kernelNames };
+  };
+  const a = await step(ours), b = await step(keras);
+  assert.ok(b.kernels.includes("Conv2DBackpropInput"), "Keras's computes dx");
+  assert.ok(!a.kernels.includes("Conv2DBackpropInput"), "ours does not");
+  assert.ok(a.kernels.includes("Conv2DBackpropFilter"));
+  assert.equal(a.values.length, 3); // loss, d kernel, d bias
+  a.values.forEach((got, i) =>
+    got.forEach((v, j) =>
+      assert.ok(
+        Math.abs(v - b.values[i][j]) <= 1e-4 * (1 + Math.abs(b.values[i][j])),
+        `output ${i}[${j}]: ${v} vs Keras ${b.values[i][j]}`,
+      )
+    )
+  );
+  // The input gradient, when asked for, is still there.
+  const dx = tf.grad((t: tf.Tensor) =>
+    tf.sum(ours.apply(t, { training: true }) as tf.Tensor)
+  )(x);
+  assert.ok(dx.abs().max().dataSync()[0] > 0);
+  assert.equal(ours.getClassName(), "Conv2D");
+  const model = buildMiniVGGNet({ seed: 1 });
+  assert.ok(model.layers[0] instanceof InputConv2D);
+  const json = model.toJSON(null, false) as unknown as {
+    config: { layers: Array<{ class_name: string }> };
+  };
+  assert.equal(json.config.layers[0].class_name, "Conv2D");
+  tf.dispose([x, dy, dx]);
+  ours.weights.forEach((w) => w.dispose());
+  keras.weights.forEach((w) => w.dispose());
+  model.dispose();
 });

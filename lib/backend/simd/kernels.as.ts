@@ -715,3 +715,24 @@ export function gemm(
     }
   }
 }
+
+/**
+ * The filter of a convolution's input gradient: out [KH, KW, Co, Ci] =
+ * w [KH, KW, Ci, Co] rotated by 180° in space, channels swapped.
+ */
+export function flipSwapFilter(w: usize, out: usize, KH: i32, KW: i32, Ci: i32, Co: i32): void {
+  const plane = <usize>Ci * <usize>Co;
+  const taps = KH * KW;
+  for (let t = 0; t < taps; t++) {
+    const src = w + (<usize>(taps - 1 - t) * plane << 2);
+    const dst = out + (<usize>t * plane << 2);
+    for (let co = 0; co < Co; co++) {
+      for (let ci = 0; ci < Ci; ci++) {
+        store<f32>(
+          dst + ((<usize>co * <usize>Ci + <usize>ci) << 2),
+          load<f32>(src + ((<usize>ci * <usize>Co + <usize>co) << 2)),
+        );
+      }
+    }
+  }
+}

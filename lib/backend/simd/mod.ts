@@ -152,6 +152,15 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** out [KH, KW, Co, Ci] = w [KH, KW, Ci, Co] rotated 180°, channels swapped. */
+  flipSwapFilter(
+    w: number,
+    out: number,
+    KH: number,
+    KW: number,
+    Ci: number,
+    Co: number,
+  ): void;
   /** dW from the partials of winogradFilterGrad, summed in block order. */
   winogradFilterGradSum(
     partials: number,

@@ -1,6 +1,14 @@
 /**
- * BatchMatMul and _FusedMatMul for the WASM backend, without their slow
- * paths.
+ * BatchMatMul and _FusedMatMul for the WASM backend.
+ *
+ * Products whose sizes fit our WebAssembly product's 4 × 8 tiles (the dense
+ * layers of MiniVGGNet and their gradients) run on it, on every thread of
+ * the kernel pool: it reads a transposed left operand in place, packs
+ * nothing, and adds the bias and ReLU as it stores. A transposed right
+ * operand is either copied or the product computed as (Bᵀ·Aᵀ)ᵀ, whichever
+ * copies less.
+ *
+ * Other products go to XNNPACK, without the stock kernel's slow paths:
  *
  * - The stock BatchMatMul uses XNNPACK only when neither operand is
  *   transposed; with a transpose it falls back to scalar loops ~10–20×
@@ -12,11 +20,12 @@
  *   tensor every step, and packing the dense layer's 3136×512 kernel costs
  *   about four times the product itself.
  *
- * This kernel materialises transposes (cheap copies) and calls the stock
- * XNNPACK path, choosing between `A·B` and `(Bᵀ·Aᵀ)ᵀ` so that the operand
- * XNNPACK must pack is the smaller one — unless the right-hand operand has
- * been multiplied before, untransposed: then it goes to the stock kernel
- * unchanged, which keeps its cached, packed weights for inference.
+ * There, this kernel materialises transposes (cheap copies) and calls the
+ * stock XNNPACK path, choosing between `A·B` and `(Bᵀ·Aᵀ)ᵀ` so that the
+ * operand XNNPACK must pack is the smaller one — unless the right-hand
+ * operand has been multiplied before, untransposed: then it goes to the
+ * stock kernel unchanged, which keeps its cached, packed weights for
+ * inference.
  *
  * @module
  */

@@ -29,7 +29,7 @@
  *
  * @module
  */
-import { pointerOf, simdPool } from "../simd/mod.ts";
+import { pointerOf, runGemm } from "../simd/mod.ts";
 import {
   type KernelArgs,
   release,
@@ -52,9 +52,6 @@ function size(shape: number[]): number {
 
 /** Right-hand operands seen untransposed: their packing is cached. */
 const seenWeights = new WeakSet<object>();
-
-/** Rows and columns of the output blocks the pool's threads share. */
-const GEMM_BLOCK_ROWS = 64, GEMM_BLOCK_COLS = 64;
 
 /**
  * act(A'·B' + bias) for one float32 matrix pair (batch 1) on our own
@@ -112,30 +109,18 @@ function pooledMatMul(
     withRelu: boolean,
   ) => {
     const c = backend.makeOutput([rows, cols], "float32");
-    const MB = Math.min(GEMM_BLOCK_ROWS, rows);
-    const NB = Math.min(GEMM_BLOCK_COLS, cols);
-    simdPool(backend).run(
-      "gemm",
-      [
-        pointerOf(backend, A),
-        ars,
-        acs,
-        pointerOf(backend, B),
-        cols,
-        pointerOf(backend, c),
-        rows,
-        cols,
-        depth,
-        withBias === undefined ? 0 : pointerOf(backend, withBias),
-        withRelu ? 1 : 0,
-        MB,
-        NB,
-        depth,
-      ],
-      0,
-      0,
-      Math.ceil(rows / MB) * Math.ceil(cols / NB),
-    );
+    runGemm(backend, {
+      A: pointerOf(backend, A),
+      ars,
+      acs,
+      B: pointerOf(backend, B),
+      C: pointerOf(backend, c),
+      M: rows,
+      N: cols,
+      K: depth,
+      bias: withBias && pointerOf(backend, withBias),
+      relu: withRelu,
+    });
     return c;
   };
   let c: TensorInfo;

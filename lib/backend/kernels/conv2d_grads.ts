@@ -18,7 +18,7 @@
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, simdKernels, simdPool } from "../simd/mod.ts";
+import { pointerOf, runGemm, simdKernels } from "../simd/mod.ts";
 import { winogradApplies, winogradFilterGrad } from "./conv2d.ts";
 import {
   heapF32,
@@ -178,7 +178,6 @@ export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
     [1, ours ? Math.ceil(taps / 4) * 4 : taps, positions],
     "float32",
   );
-  if (ours) heapF32(backend, patchesT).fill(0, taps * positions);
   simd.transpose2d(
     pointerOf(backend, x),
     pointerOf(backend, xT),
@@ -245,36 +244,24 @@ function patchProduct(
   attrs: { filterShape: number[] },
 ): TensorInfo {
   const Co = dy.shape[3];
-  const M = Math.ceil(taps / 4) * 4;
+  const M = patchesT.shape[1];
+  heapF32(backend, patchesT).fill(0, taps * positions); // the padding rows
   const chunks = Math.max(
     1,
     Math.min(MAX_CHUNKS, Math.floor(positions / CHUNK_POSITIONS)),
   );
-  const KB = Math.ceil(positions / chunks);
-  const MB = Math.min(64, M), NB = Math.min(64, Co);
   const partial = backend.makeOutput([chunks * M * Co], "float32");
-  simdPool(backend).run(
-    "gemm",
-    [
-      pointerOf(backend, patchesT),
-      positions,
-      1,
-      pointerOf(backend, dy),
-      Co,
-      pointerOf(backend, partial),
-      M,
-      Co,
-      positions,
-      0,
-      0,
-      MB,
-      NB,
-      KB,
-    ],
-    0,
-    0,
-    chunks * Math.ceil(M / MB) * Math.ceil(Co / NB),
-  );
+  runGemm(backend, {
+    A: pointerOf(backend, patchesT),
+    ars: positions,
+    acs: 1,
+    B: pointerOf(backend, dy),
+    C: pointerOf(backend, partial),
+    M,
+    N: Co,
+    K: positions,
+    chunks,
+  });
   const out = backend.makeOutput(attrs.filterShape, "float32");
   const sums = heapF32(backend, partial), dw = heapF32(backend, out);
   for (let i = 0; i < taps * Co; i++) {

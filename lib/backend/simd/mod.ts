@@ -180,6 +180,68 @@ const POOLED = [
   "bnGradRows",
 ];
 
+/** Rows and columns of the output blocks the pool's threads share. */
+const GEMM_BLOCK_ROWS = 64, GEMM_BLOCK_COLS = 64;
+
+/** The operands of {@link runGemm}: byte offsets and sizes, as `gemm`'s. */
+export interface GemmArgs {
+  /** A[i][k] at A + (i·ars + k·acs)·4. */
+  A: number;
+  ars: number;
+  acs: number;
+  /** B row-major, rows N floats apart. */
+  B: number;
+  /** C (M × N) for one chunk, `chunks` of them one after the other. */
+  C: number;
+  M: number;
+  N: number;
+  K: number;
+  /** N floats, or 0 for none. */
+  bias?: number;
+  relu?: boolean;
+  /** Chunks the depth K is cut into (partial products), default 1. */
+  chunks?: number;
+}
+
+/**
+ * Runs `gemm` (C = A·B, M a multiple of 4, N of 8) on every thread of the
+ * pool, in output blocks of up to 64 × 64 and `chunks` depth chunks.
+ *
+ * @example
+ * ```ts
+ * runGemm(backend, { A: a, ars: K, acs: 1, B: b, C: c, M, N, K });
+ * ```
+ */
+export function runGemm(backend: BackendWasm, g: GemmArgs): void {
+  const chunks = g.chunks ?? 1;
+  const MB = Math.min(GEMM_BLOCK_ROWS, g.M);
+  const NB = Math.min(GEMM_BLOCK_COLS, g.N);
+  const KB = Math.ceil(g.K / chunks);
+  simdPool(backend).run(
+    "gemm",
+    [
+      g.A,
+      g.ars,
+      g.acs,
+      g.B,
+      g.N,
+      g.C,
+      g.M,
+      g.N,
+      g.K,
+      g.bias ?? 0,
+      g.relu ? 1 : 0,
+      MB,
+      NB,
+      KB,
+    ],
+    0,
+    0,
+    // Every chunk is written, even one left empty by the rounding (zeros).
+    chunks * Math.ceil(g.M / MB) * Math.ceil(g.N / NB),
+  );
+}
+
 /**
  * Runs a row-wise kernel (last arguments `R, k0, k1`) over `rows` rows in
  * blocks of about 16 KiB on every thread of the pool.

@@ -226,15 +226,17 @@ export class InputConv2D extends KerasConv2D {
     inputs: tf.Tensor | tf.Tensor[],
     kwargs: Record<string, unknown>,
   ): tf.Tensor | tf.Tensor[] {
+    // A model's executor passes a one-element array.
+    const x = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs;
     if (
-      kwargs.training !== true || Array.isArray(inputs) ||
-      inputs.rank !== 4 || this.dataFormat !== "channelsLast"
+      kwargs.training !== true || Array.isArray(x) || x.rank !== 4 ||
+      this.dataFormat !== "channelsLast"
     ) {
       return super.call(inputs, kwargs);
     }
     return tf.tidy(() => {
       let y: tf.Tensor = tf.conv2d(
-        inputs as tf.Tensor4D,
+        x as tf.Tensor4D,
         this.kernel.read() as tf.Tensor4D,
         this.strides as [number, number],
         this.padding === "same" ? "same" : "valid",

@@ -166,6 +166,42 @@ for (const c of convCases) {
     ));
 }
 
+// 18,002 values: two 16,384-value blocks of the pooled kernels, and a tail
+// of 2 past the last four.
+Deno.test("wasm matches cpu: relu and its gradient, several blocks, odd size", () =>
+  compare("relu", { x: [2, 9001] }, (t) => tf.relu(t.x)));
+
+Deno.test("wasm relu gradient: one kernel, the same values as tfjs's Step·dy, NaN and infinities included", async () => {
+  // Eight values for the vector loop, three for the scalar tail.
+  const xs = [NaN, -1, -0, 0, 1e-30, 2, -Infinity, Infinity, 3, -2, NaN];
+  const dys = [1, 2, 3, 4, 5, Infinity, 7, 8, NaN, -Infinity, -1];
+  const run = async (backend: string) => {
+    await tf.setBackend(backend);
+    const x = tf.tensor1d(xs), dy = tf.tensor1d(dys);
+    let dx: tf.Tensor | undefined;
+    const profile = await tf.profile(() => {
+      dx = tf.grad((t: tf.Tensor) => tf.relu(t))(x, dy);
+    });
+    const values = Array.from(dx!.dataSync());
+    const y = Array.from(tf.relu(x).dataSync());
+    tf.dispose([x, dy, dx!]);
+    return { values, y, kernels: profile.kernelNames };
+  };
+  const cpu = await run("cpu"), wasm = await run("wasm");
+  assert.deepEqual(wasm.values, cpu.values);
+  assert.deepEqual(
+    wasm.y.map((v) => v === 0 ? 0 : v),
+    cpu.y.map((v) => v === 0 ? 0 : v),
+  );
+  assert.ok(
+    wasm.kernels.includes("ReluGrad") && !wasm.kernels.includes("Step"),
+  );
+  assert.ok(
+    cpu.kernels.includes("Step"),
+    "other backends keep tfjs's gradient",
+  );
+});
+
 Deno.test("wasm matches cpu: fused conv2d + bias + relu (the Conv2D layer's path)", () =>
   compare(
     "fused conv2d",
@@ -300,8 +336,9 @@ for (
     true,
   ]] as const
 ) {
-  // Sizes off, on and across our product's 4 × 8 tiles (direct A·B and
-  // the flipped (Bᵀ·Aᵀ)ᵀ), with several blocks of 64 × 64.
+  // Sizes off, on and across our products' tiles (4 × 8 direct A·B and
+  // the flipped (Bᵀ·Aᵀ)ᵀ; 2 × 4 for A·Bᵀ), with several blocks of 64 × 64
+  // and depths of several 256-deep slices.
   for (
     const [m, k, n] of [
       [4, 40, 300],
@@ -311,6 +348,9 @@ for (
       [16, 12, 4],
       [136, 20, 72],
       [72, 33, 136],
+      [6, 20, 12],
+      [8, 600, 16],
+      [12, 516, 136],
     ]
   ) {
     const label =
@@ -337,6 +377,9 @@ const reduceCases: Array<{ x: number[]; axis: number[]; keepDims: boolean }> = [
   { x: [9, 24], axis: [0], keepDims: false },
   { x: [4, 5, 6], axis: [1], keepDims: false }, // not per-channel: stock kernel
   { x: [4, 5, 6], axis: [0, 1, 2], keepDims: false }, // everything: stock kernel
+  // 3,000 rows of 12: the pooled WebAssembly sums, in blocks of 1,344 rows.
+  { x: [3, 25, 40, 12], axis: [0, 1, 2], keepDims: false },
+  { x: [3000, 12], axis: [0], keepDims: true },
 ];
 
 for (const c of reduceCases) {
@@ -367,6 +410,20 @@ Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear
     );
   }
 });
+
+Deno.test("wasm matches cpu: fused dense layer on a transposed weight (A·Bᵀ + bias, relu)", () =>
+  compare(
+    "fused matMul 8×40·(32×40)ᵀ",
+    { x: [8, 40], w: [32, 40], b: [32] },
+    (t) =>
+      tf.fused.matMul({
+        a: t.x as tf.Tensor2D,
+        b: t.w as tf.Tensor2D,
+        transposeB: true,
+        bias: t.b,
+        activation: "relu",
+      }),
+  ));
 
 Deno.test("wasm matches cpu: fused dense layer whose sizes our product does not take", () =>
   compare(
@@ -468,6 +525,9 @@ for (
       1,
       2,
     ], 50],
+    // 4,800 rows: three blocks of per-block sums (2,048 rows each for 8
+    // channels), the last one partial, on both threads.
+    ["4-D, 8 channels, three blocks of sums", [4, 30, 40, 8], [0, 1, 2], 5],
   ] as const
 ) {
   Deno.test(`wasm matches cpu: fused training batch norm, ${label}, with gradients through the statistics`, () =>

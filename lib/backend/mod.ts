@@ -43,6 +43,13 @@ import {
 } from "./kernels/batch_norm_train.ts";
 import { type KernelArgs, rememberStock, stockKernel } from "./kernels/util.ts";
 import { transpose } from "./kernels/transpose.ts";
+import {
+  registerReluGradient,
+  relu,
+  RELU_GRAD,
+  reluGrad,
+  setReluGradEnabled,
+} from "./kernels/relu.ts";
 import { startThreadedBackend } from "./threads.ts";
 
 /**
@@ -102,6 +109,8 @@ const OUR_KERNELS: Record<
   MaxPoolGrad: maxPoolGrad,
   Mean: mean,
   [MOMENTUM_UPDATE]: momentumUpdate,
+  Relu: relu,
+  [RELU_GRAD]: reluGrad,
   Sum: sum,
   Transpose: transpose,
 };
@@ -128,6 +137,7 @@ export function registerTrainingKernels(): void {
     installKernel(kernelName, kernelFunc);
   }
   registerBatchNormGradient();
+  registerReluGradient();
   registered = true;
 }
 
@@ -176,6 +186,7 @@ export function useKernels(set: "project" | "baseline"): void {
   }
   setBatchNormGradEnabled(set === "project");
   setBatchNormTrainingEnabled(set === "project");
+  setReluGradEnabled(set === "project");
 }
 
 /**

@@ -4,9 +4,10 @@
  * Products whose sizes fit our WebAssembly product's 4 × 8 tiles (the dense
  * layers of MiniVGGNet and their gradients) run on it, on every thread of
  * the kernel pool: it reads a transposed left operand in place, packs
- * nothing, and adds the bias and ReLU as it stores. A transposed right
- * operand is either copied or the product computed as (Bᵀ·Aᵀ)ᵀ, whichever
- * copies less.
+ * nothing, and adds the bias and ReLU as it stores. A·Bᵀ (the input
+ * gradient dy·Wᵀ) runs as rows of dot products on both operands as they
+ * are; with both transposed, B is either copied or the product computed as
+ * (Bᵀ·Aᵀ)ᵀ, whichever copies less.
  *
  * Other products go to XNNPACK, without the stock kernel's slow paths:
  *
@@ -29,7 +30,7 @@
  *
  * @module
  */
-import { pointerOf, runGemm } from "../simd/mod.ts";
+import { pointerOf, runGemm, runGemmNT } from "../simd/mod.ts";
 import {
   type KernelArgs,
   release,
@@ -55,10 +56,12 @@ const seenWeights = new WeakSet<object>();
 
 /**
  * act(A'·B' + bias) for one float32 matrix pair (batch 1) on our own
- * WebAssembly product (`gemm`), on every thread of the kernel pool, with no
- * packing: a transposed A' is read in place, a transposed B' is either
- * copied or the product is computed as Cᵀ = B'ᵀ·A'ᵀ, whichever copies less.
- * Returns null when the sizes do not fit the kernel's 4 × 8 tiles.
+ * WebAssembly products, on every thread of the kernel pool, with no
+ * packing: A·Bᵀ on `gemmNT` (dot products of rows, 2 × 4 tiles), the rest
+ * on `gemm` (4 × 8 tiles), where a transposed A' is read in place and a
+ * transposed B' is either copied or the product is computed as
+ * Cᵀ = B'ᵀ·A'ᵀ, whichever copies less. Returns null when the sizes fit
+ * neither kernel's tiles.
  */
 function pooledMatMul(
   backend: KernelArgs["backend"],
@@ -124,7 +127,20 @@ function pooledMatMul(
     return c;
   };
   let c: TensorInfo;
-  if (direct && (!flipped || directCost <= flippedCost)) {
+  if (!transposeA && transposeB && M % 2 === 0 && N % 4 === 0 && K % 4 === 0) {
+    // A'·B'ᵀ with both read as they are: rows of dot products.
+    c = backend.makeOutput([M, N], "float32");
+    runGemmNT(backend, {
+      A: pointerOf(backend, a),
+      B: pointerOf(backend, b),
+      C: pointerOf(backend, c),
+      M,
+      N,
+      K,
+      bias: bias && pointerOf(backend, bias),
+      relu,
+    });
+  } else if (direct && (!flipped || directCost <= flippedCost)) {
     const B = transposeB ? transposed(b, br, bc) : b;
     c = product(
       a,

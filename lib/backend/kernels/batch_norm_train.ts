@@ -23,7 +23,13 @@
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, runRows, simdKernels } from "../simd/mod.ts";
+import {
+  channelSumsFloats,
+  pointerOf,
+  runChannelSums,
+  runRows,
+  simdKernels,
+} from "../simd/mod.ts";
 import { heapF32, type KernelArgs, release, type TensorInfo } from "./util.ts";
 
 /** Name of the forward kernel. */
@@ -36,8 +42,9 @@ interface EpsAttrs {
 }
 
 /**
- * Per-channel work space on the WASM heap, in one allocation: two f64
- * accumulators and three f32 coefficients per channel. The WebAssembly
+ * Per-channel work space: two f64 accumulators per channel (in
+ * JavaScript), and on the WASM heap, in one allocation, three f32
+ * coefficients per channel and the WebAssembly kernels' per-block sums. The
  * kernels take byte offsets; the JavaScript fallbacks take the views.
  */
 class Work {
@@ -46,24 +53,32 @@ class Work {
   readonly k0: Float32Array;
   readonly k1: Float32Array;
   readonly k2: Float32Array;
-  readonly at: { acc: number; k0: number; k1: number; k2: number };
+  readonly at: { k0: number; k1: number; k2: number; part: number };
 
   /** Allocate before taking any other heap view (the heap may grow). */
-  constructor(backend: KernelArgs["backend"], C: number) {
-    this.info = backend.makeOutput([7 * C], "float32");
+  constructor(backend: KernelArgs["backend"], rows: number, C: number) {
+    // 3C coefficients, 2 floats to align the sums to 8 bytes, the sums.
+    this.info = backend.makeOutput(
+      [3 * C + 2 + channelSumsFloats(rows, C)],
+      "float32",
+    );
     const base = pointerOf(backend, this.info);
     const heap = heapF32(backend, this.info).buffer;
     this.at = {
-      acc: base,
-      k0: base + 16 * C,
-      k1: base + 20 * C,
-      k2: base + 24 * C,
+      k0: base,
+      k1: base + 4 * C,
+      k2: base + 8 * C,
+      part: (base + 12 * C + 7) & ~7,
     };
-    this.acc = new Float64Array(heap, this.at.acc, 2 * C).fill(0);
+    this.acc = new Float64Array(2 * C);
     this.k0 = new Float32Array(heap, this.at.k0, C);
     this.k1 = new Float32Array(heap, this.at.k1, C);
     this.k2 = new Float32Array(heap, this.at.k2, C);
   }
+}
+
+function sizeOf(shape: number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** The WebAssembly kernels, when C suits them (a multiple of 4). */
@@ -121,16 +136,22 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
   const yInfo = backend.makeOutput(x.shape, "float32");
   const meanInfo = backend.makeOutput([C], "float32");
   const varInfo = backend.makeOutput([C], "float32");
-  const work = new Work(backend, C);
+  const rows = sizeOf(x.shape) / C;
+  const work = new Work(backend, rows, C);
   // Views after every allocation: the heap may have grown.
   const xs = heapF32(backend, x), ys = heapF32(backend, yInfo);
-  const rows = xs.length / C;
   const simd = simdFor(backend, C);
   // Shifted by the first row, so that large means lose nothing.
   const shift = work.k0;
   shift.set(xs.subarray(0, C));
   if (simd) {
-    simd.momentsAcc(pointerOf(backend, x), rows, C, work.at.k0, work.at.acc);
+    runChannelSums(
+      backend,
+      "momentsAcc",
+      [pointerOf(backend, x), rows, C, work.at.k0],
+      work.at.part,
+      work.acc,
+    );
   } else momentsAcc(xs, C, shift, work.acc);
   const mean = heapF32(backend, meanInfo), variance = heapF32(backend, varInfo);
   const scale = heapF32(backend, inputs.scale as TensorInfo);
@@ -187,19 +208,24 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
   const dxInfo = backend.makeOutput(x.shape, "float32");
   const dscaleInfo = backend.makeOutput([C], "float32");
   const doffInfo = backend.makeOutput([C], "float32");
-  const work = new Work(backend, C);
+  const rows = sizeOf(x.shape) / C;
+  const work = new Work(backend, rows, C);
   const xs = heapF32(backend, x), dys = heapF32(backend, dy);
   const mean = heapF32(backend, meanInfo);
-  const rows = xs.length / C;
   const simd = simdFor(backend, C);
   if (simd) {
-    simd.bnGradAcc(
-      pointerOf(backend, x),
-      pointerOf(backend, dy),
-      rows,
-      C,
-      pointerOf(backend, meanInfo),
-      work.at.acc,
+    runChannelSums(
+      backend,
+      "bnGradAcc",
+      [
+        pointerOf(backend, x),
+        pointerOf(backend, dy),
+        rows,
+        C,
+        pointerOf(backend, meanInfo),
+      ],
+      work.at.part,
+      work.acc,
     );
   } else bnGradAcc(xs, dys, C, mean, work.acc);
   const variance = heapF32(backend, inputs.variance as TensorInfo);

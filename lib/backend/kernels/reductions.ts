@@ -4,11 +4,14 @@
  * `[0, 1, 2]`) and a convolution's bias gradient (`Sum` over `[0, 1, 2]`)
  * ask for them on channels-last tensors. The stock kernels first transpose
  * the reduced axes to the end (a full copy), then reduce; these kernels
- * read the tensor once, row by row, accumulating in double precision.
+ * read the tensor once, accumulating in double precision: large tensors
+ * with channels in 4s on every thread of the kernel pool (blocks of rows,
+ * their sums added in order), others row by row in JavaScript.
  * Every other reduction goes to the stock kernel.
  *
  * @module
  */
+import { channelSumsFloats, pointerOf, runChannelSums } from "../simd/mod.ts";
 import { heapF32, type KernelArgs, runStock, type TensorInfo } from "./util.ts";
 
 interface ReduceAttrs {
@@ -46,6 +49,41 @@ function columnSums(xs: Float32Array, C: number): Float64Array {
   return acc;
 }
 
+/** Below this many rows the JavaScript loop is as fast as the pool. */
+const MIN_POOLED_ROWS = 1024;
+
+/**
+ * Column sums on every thread of the pool: our `momentsAcc` kernel with a
+ * zero shift, in blocks of rows whose f64 sums are added in order.
+ */
+function pooledColumnSums(
+  backend: KernelArgs["backend"],
+  x: TensorInfo,
+  rows: number,
+  C: number,
+): Float64Array {
+  // C zeros (the shift), 2 floats to align the sums to 8 bytes, the sums.
+  const work = backend.makeOutput(
+    [C + 2 + channelSumsFloats(rows, C)],
+    "float32",
+  );
+  try {
+    const zeros = pointerOf(backend, work);
+    heapF32(backend, work).fill(0, 0, C);
+    const acc = new Float64Array(2 * C);
+    runChannelSums(
+      backend,
+      "momentsAcc",
+      [pointerOf(backend, x), rows, C, zeros],
+      (zeros + 4 * C + 7) & ~7,
+      acc,
+    );
+    return acc;
+  } finally {
+    backend.disposeData(work.dataId);
+  }
+}
+
 function channelReduce(
   name: "Sum" | "Mean",
   args: KernelArgs,
@@ -61,9 +99,11 @@ function channelReduce(
     ? x.shape.map((d, i) => i < x.shape.length - 1 ? 1 : d)
     : [C];
   const out = backend.makeOutput(outShape, "float32");
-  const xs = heapF32(backend, x);
-  const acc = columnSums(xs, C);
-  const scale = name === "Mean" ? C / xs.length : 1;
+  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const acc = C % 4 === 0 && rows >= MIN_POOLED_ROWS
+    ? pooledColumnSums(backend, x, rows, C)
+    : columnSums(heapF32(backend, x), C);
+  const scale = name === "Mean" ? 1 / rows : 1;
   const o = heapF32(backend, out);
   for (let c = 0; c < C; c++) o[c] = acc[c] * scale;
   return out;

@@ -92,9 +92,12 @@ export function im2colT(
 }
 
 // ---- per-channel statistics and affine maps of channels-last tensors ----
-// x is rows × C float32 (C a multiple of 4). Sums go to f64 accumulators
-// acc[0..C) and acc[C..2C), which the caller zeroes; each block of ROWS
-// rows is summed in f32 registers, then added in f64.
+// x is rows × C float32 (C a multiple of 4). The sums are computed in blocks
+// of R rows (a multiple of ROWS), on any thread: block k writes its two
+// f64 sums per channel to part + k·2C·8 ([0, C) and [C, 2C)), which the
+// caller adds up in block order, so the result does not depend on how many
+// threads ran the blocks. Within a block, every ROWS rows are summed in f32
+// registers, then added in f64.
 
 const ROWS = 64;
 
@@ -107,46 +110,70 @@ function addToF64(acc: usize, c: i32, v: v128): void {
   v128.store(p + 16, f64x2.add(v128.load(p + 16), f64x2.promote_low_f32x4(hi)));
 }
 
-/** acc[c] += Σ (x − shift[c]), acc[C + c] += Σ (x − shift[c])². */
-export function momentsAcc(x: usize, rows: i32, C: i32, shift: usize, acc: usize): void {
+/** Zeroes block k's 2C f64 sums and returns where they are. */
+// @ts-ignore: decorator
+@inline
+function blockSums(part: usize, C: i32, k: i32): usize {
+  const acc = part + <usize>k * (<usize>C << 4);
+  memory.fill(acc, 0, <usize>C << 4);
+  return acc;
+}
+
+/**
+ * Blocks [k0, k1) of: Σ (x − shift[c]) and Σ (x − shift[c])² per channel
+ * (with shift 0, the column sums).
+ */
+export function momentsAcc(
+  x: usize, rows: i32, C: i32, shift: usize, part: usize, R: i32, k0: i32, k1: i32,
+): void {
   const stride = <usize>C << 2;
-  for (let r0 = 0; r0 < rows; r0 += ROWS) {
-    const r1 = min(rows, r0 + ROWS);
-    for (let c = 0; c < C; c += 4) {
-      const k = v128.load(shift + (<usize>c << 2));
-      let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
-      let p = x + <usize>r0 * stride + (<usize>c << 2);
-      for (let r = r0; r < r1; r++) {
-        const d = f32x4.sub(v128.load(p), k);
-        s1 = f32x4.add(s1, d);
-        s2 = f32x4.add(s2, f32x4.mul(d, d));
-        p += stride;
+  for (let k = k0; k < k1; k++) {
+    const acc = blockSums(part, C, k);
+    const end = min(rows, (k + 1) * R);
+    for (let r0 = k * R; r0 < end; r0 += ROWS) {
+      const r1 = min(end, r0 + ROWS);
+      for (let c = 0; c < C; c += 4) {
+        const s = v128.load(shift + (<usize>c << 2));
+        let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
+        let p = x + <usize>r0 * stride + (<usize>c << 2);
+        for (let r = r0; r < r1; r++) {
+          const d = f32x4.sub(v128.load(p), s);
+          s1 = f32x4.add(s1, d);
+          s2 = f32x4.add(s2, f32x4.mul(d, d));
+          p += stride;
+        }
+        addToF64(acc, c, s1);
+        addToF64(acc, C + c, s2);
       }
-      addToF64(acc, c, s1);
-      addToF64(acc, C + c, s2);
     }
   }
 }
 
-/** acc[c] += Σ dy, acc[C + c] += Σ dy · (x − mean[c]). */
-export function bnGradAcc(x: usize, dy: usize, rows: i32, C: i32, mean: usize, acc: usize): void {
+/** Blocks [k0, k1) of: Σ dy and Σ dy · (x − mean[c]) per channel. */
+export function bnGradAcc(
+  x: usize, dy: usize, rows: i32, C: i32, mean: usize, part: usize, R: i32, k0: i32, k1: i32,
+): void {
   const stride = <usize>C << 2;
-  for (let r0 = 0; r0 < rows; r0 += ROWS) {
-    const r1 = min(rows, r0 + ROWS);
-    for (let c = 0; c < C; c += 4) {
-      const m = v128.load(mean + (<usize>c << 2));
-      let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
-      const off = <usize>r0 * stride + (<usize>c << 2);
-      let px = x + off, pg = dy + off;
-      for (let r = r0; r < r1; r++) {
-        const g = v128.load(pg);
-        s1 = f32x4.add(s1, g);
-        s2 = f32x4.add(s2, f32x4.mul(g, f32x4.sub(v128.load(px), m)));
-        px += stride;
-        pg += stride;
+  for (let k = k0; k < k1; k++) {
+    const acc = blockSums(part, C, k);
+    const end = min(rows, (k + 1) * R);
+    for (let r0 = k * R; r0 < end; r0 += ROWS) {
+      const r1 = min(end, r0 + ROWS);
+      for (let c = 0; c < C; c += 4) {
+        const m = v128.load(mean + (<usize>c << 2));
+        let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
+        const off = <usize>r0 * stride + (<usize>c << 2);
+        let px = x + off, pg = dy + off;
+        for (let r = r0; r < r1; r++) {
+          const g = v128.load(pg);
+          s1 = f32x4.add(s1, g);
+          s2 = f32x4.add(s2, f32x4.mul(g, f32x4.sub(v128.load(px), m)));
+          px += stride;
+          pg += stride;
+        }
+        addToF64(acc, c, s1);
+        addToF64(acc, C + c, s2);
       }
-      addToF64(acc, c, s1);
-      addToF64(acc, C + c, s2);
     }
   }
 }
@@ -223,6 +250,45 @@ export function maxPool2x2Grad(x: usize, dy: usize, dx: usize, bh: i32, OW: i32,
         pg += 16;
       }
     }
+  }
+}
+
+// ---- ReLU and its gradient, elementwise over n floats in blocks of B ----
+
+/** y = max(x, 0) (NaN stays NaN) for elements [k0·B, min(n, k1·B)). */
+export function relu(x: usize, y: usize, n: i32, B: i32, k0: i32, k1: i32): void {
+  const zero = f32x4.splat(0);
+  const i1 = min(n, k1 * B);
+  let i = k0 * B;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(y + o, f32x4.max(ld(x + o), zero));
+  }
+  for (; i < i1; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    store<f32>(y + (<usize>i << 2), v < 0 ? 0 : v);
+  }
+}
+
+/**
+ * dx = dy · step(x), step(x) = 1 for x > 0, 0 otherwise, NaN for NaN (as
+ * tfjs's gradient of Relu computes it, in one pass instead of three), for
+ * elements [k0·B, min(n, k1·B)).
+ */
+export function reluGrad(dy: usize, x: usize, dx: usize, n: i32, B: i32, k0: i32, k1: i32): void {
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  const i1 = min(n, k1 * B);
+  let i = k0 * B;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    const v = ld(x + o);
+    const step = v128.bitselect(v, v128.and(f32x4.gt(v, zero), one), f32x4.ne(v, v));
+    v128.store(dx + o, f32x4.mul(ld(dy + o), step));
+  }
+  for (; i < i1; i++) {
+    const v = load<f32>(x + (<usize>i << 2));
+    const step: f32 = v != v ? v : v > 0 ? 1 : 0;
+    store<f32>(dx + (<usize>i << 2), load<f32>(dy + (<usize>i << 2)) * step);
   }
 }
 
@@ -647,6 +713,9 @@ export function winogradFilterGradSum(partials: usize, blocks: i32, dW: usize, C
 // ---------------------------------------------------------------------------
 // Dense products without packing.
 
+/** Depth of the slice of B a 4 × 8 tile column keeps in L1 (256 × 32 B). */
+const GEMM_DEPTH_SLICE = 256;
+
 /**
  * C (M × N, row-major) = A · B (+ bias, then ReLU if `relu`), where
  * A[i][k] is at A + (i·ars + k·acs)·4 (so a transposed A costs nothing)
@@ -656,6 +725,11 @@ export function winogradFilterGradSum(partials: usize, blocks: i32, dW: usize, C
  * c writes its partial product to C + c·M·N·4 (bias and ReLU only make
  * sense with one chunk). This call computes blocks [k0, k1), numbered
  * chunk by chunk, row-major within a chunk.
+ *
+ * Within a block the depth is walked in slices of GEMM_DEPTH_SLICE: every
+ * 4 × 8 tile of a column strip reuses that slice of B from L1, adding to
+ * what the previous slices left in C (twice the speed of one pass over the
+ * whole depth per tile when B is tall, as the dense layer's 3136 × 512).
  */
 export function gemm(
   A: usize, ars: i32, acs: i32, B: usize, ldb: i32, C: usize,
@@ -669,48 +743,119 @@ export function gemm(
   const zero = f32x4.splat(0);
   for (let k = k0; k < k1; k++) {
     const chunk = k / perChunk, rest = k - chunk * perChunk;
-    const rb = rest / colBlocks;
-    const i1 = min(M, (rb + 1) * MB), j1 = min(N, (rest - rb * colBlocks + 1) * NB);
-    const depth = min(K - chunk * KB, KB);
+    const rb = rest / colBlocks, cb = rest - rb * colBlocks;
+    const i0b = rb * MB, i1 = min(M, i0b + MB);
+    const j0b = cb * NB, j1 = min(N, j0b + NB);
+    const depth = max(0, min(K - chunk * KB, KB));
     const Ak = A + <usize>(chunk * KB) * ks, Bk = B + <usize>(chunk * KB) * bs;
     const Ck = C + <usize>chunk * <usize>M * cs;
-    for (let i0 = rb * MB; i0 < i1; i0 += 4) {
-      for (let j0 = (rest - rb * colBlocks) * NB; j0 < j1; j0 += 8) {
-        let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
-        let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
-        let a = Ak + <usize>i0 * rs;
-        let b = Bk + (<usize>j0 << 2);
-        for (let kk = 0; kk < depth; kk++) {
-          const b0 = ld(b), b1 = v128.load(b, 16);
-          let s = v128.load32_splat(a);
-          c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
-          s = v128.load32_splat(a + rs);
-          c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
-          s = v128.load32_splat(a + 2 * rs);
-          c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
-          s = v128.load32_splat(a + 3 * rs);
-          c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
-          a += ks;
-          b += bs;
+    let d0 = 0;
+    do {
+      const d1 = min(depth, d0 + GEMM_DEPTH_SLICE);
+      const first = d0 == 0, last = d1 == depth;
+      for (let j0 = j0b; j0 < j1; j0 += 8) {
+        for (let i0 = i0b; i0 < i1; i0 += 4) {
+          const o = Ck + <usize>i0 * cs + (<usize>j0 << 2);
+          let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
+          let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+          if (!first) {
+            c00 = ld(o); c01 = v128.load(o, 16);
+            c10 = ld(o + cs); c11 = v128.load(o + cs, 16);
+            c20 = ld(o + 2 * cs); c21 = v128.load(o + 2 * cs, 16);
+            c30 = ld(o + 3 * cs); c31 = v128.load(o + 3 * cs, 16);
+          }
+          let a = Ak + <usize>i0 * rs + <usize>d0 * ks;
+          let b = Bk + <usize>d0 * bs + (<usize>j0 << 2);
+          for (let kk = d0; kk < d1; kk++) {
+            const b0 = ld(b), b1 = v128.load(b, 16);
+            let s = v128.load32_splat(a);
+            c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
+            s = v128.load32_splat(a + rs);
+            c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
+            s = v128.load32_splat(a + 2 * rs);
+            c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
+            s = v128.load32_splat(a + 3 * rs);
+            c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
+            a += ks;
+            b += bs;
+          }
+          if (last && bias != 0) {
+            const p0 = ld(bias + (<usize>j0 << 2)), p1 = v128.load(bias + (<usize>j0 << 2), 16);
+            c00 = f32x4.add(c00, p0); c01 = f32x4.add(c01, p1);
+            c10 = f32x4.add(c10, p0); c11 = f32x4.add(c11, p1);
+            c20 = f32x4.add(c20, p0); c21 = f32x4.add(c21, p1);
+            c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
+          }
+          if (last && relu) {
+            c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
+            c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
+            c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
+            c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
+          }
+          v128.store(o, c00); v128.store(o, c01, 16);
+          v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
+          v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);
+          v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
         }
-        if (bias != 0) {
-          const p0 = ld(bias + (<usize>j0 << 2)), p1 = v128.load(bias + (<usize>j0 << 2), 16);
-          c00 = f32x4.add(c00, p0); c01 = f32x4.add(c01, p1);
-          c10 = f32x4.add(c10, p0); c11 = f32x4.add(c11, p1);
-          c20 = f32x4.add(c20, p0); c21 = f32x4.add(c21, p1);
-          c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
+      }
+      d0 = d1;
+    } while (d0 < depth);
+  }
+}
+
+/** [Σa, Σb, Σc, Σd]: the four lane sums of four vectors, in one. */
+// @ts-ignore: decorator
+@inline
+function laneSums(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = f32x4.add(v128.shuffle<f32>(a, b, 0, 4, 2, 6), v128.shuffle<f32>(a, b, 1, 5, 3, 7));
+  const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 2, 6), v128.shuffle<f32>(c, d, 1, 5, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
+}
+
+/**
+ * C (M × N, row-major) = A · Bᵀ (+ bias, then ReLU if `relu`) for A (M × K)
+ * and B (N × K), both row-major: every output is a dot product of two
+ * contiguous rows, so neither operand nor the result is transposed (the
+ * dense layer's input gradient dy · Wᵀ reads W as it is). M a multiple of
+ * 2, N and K of 4. Tiles of 2 rows of A × 4 rows of B; blocks are strips of
+ * NB rows of B (NB a multiple of 4) against all of A; this call computes
+ * blocks [k0, k1).
+ */
+export function gemmNT(
+  A: usize, B: usize, C: usize, M: i32, N: i32, K: i32, bias: usize, relu: i32,
+  NB: i32, k0: i32, k1: i32,
+): void {
+  const ks = <usize>K << 2, cs = <usize>N << 2;
+  const zero = f32x4.splat(0);
+  for (let blk = k0; blk < k1; blk++) {
+    const j1 = min(N, (blk + 1) * NB);
+    for (let j0 = blk * NB; j0 < j1; j0 += 4) {
+      const b0 = B + <usize>j0 * ks;
+      const p = bias != 0 ? ld(bias + (<usize>j0 << 2)) : zero;
+      for (let i0 = 0; i0 < M; i0 += 2) {
+        let c00 = zero, c01 = zero, c02 = zero, c03 = zero;
+        let c10 = zero, c11 = zero, c12 = zero, c13 = zero;
+        const a0 = A + <usize>i0 * ks, a1 = a0 + ks;
+        for (let k: usize = 0; k < ks; k += 16) {
+          const x0 = ld(a0 + k), x1 = ld(a1 + k);
+          let w = ld(b0 + k);
+          c00 = fma(x0, w, c00); c10 = fma(x1, w, c10);
+          w = ld(b0 + ks + k);
+          c01 = fma(x0, w, c01); c11 = fma(x1, w, c11);
+          w = ld(b0 + 2 * ks + k);
+          c02 = fma(x0, w, c02); c12 = fma(x1, w, c12);
+          w = ld(b0 + 3 * ks + k);
+          c03 = fma(x0, w, c03); c13 = fma(x1, w, c13);
         }
+        let r0 = f32x4.add(laneSums(c00, c01, c02, c03), p);
+        let r1 = f32x4.add(laneSums(c10, c11, c12, c13), p);
         if (relu) {
-          c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
-          c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
-          c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
-          c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
+          r0 = f32x4.max(r0, zero);
+          r1 = f32x4.max(r1, zero);
         }
-        const o = Ck + <usize>i0 * cs + (<usize>j0 << 2);
-        v128.store(o, c00); v128.store(o, c01, 16);
-        v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
-        v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);
-        v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
+        const o = C + <usize>i0 * cs + (<usize>j0 << 2);
+        v128.store(o, r0);
+        v128.store(o + cs, r1);
       }
     }
   }

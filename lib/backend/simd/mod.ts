@@ -34,22 +34,28 @@ export interface SimdKernels {
     pt: number,
     pl: number,
   ): void;
-  /** acc[c] += Σ (x − shift[c]); acc[C + c] += Σ (x − shift[c])², f64 acc. */
+  /** Blocks [k0, k1) of Σ (x − shift[c]) and Σ (x − shift[c])², f64 sums per block. */
   momentsAcc(
     x: number,
     rows: number,
     C: number,
     shift: number,
-    acc: number,
+    part: number,
+    R: number,
+    k0: number,
+    k1: number,
   ): void;
-  /** acc[c] += Σ dy; acc[C + c] += Σ dy · (x − mean[c]), f64 acc. */
+  /** Blocks [k0, k1) of Σ dy and Σ dy · (x − mean[c]), f64 sums per block. */
   bnGradAcc(
     x: number,
     dy: number,
     rows: number,
     C: number,
     mean: number,
-    acc: number,
+    part: number,
+    R: number,
+    k0: number,
+    k1: number,
   ): void;
   /** y = (x − m[c]) · a[c] + b[c], rows [k0·R, k1·R). */
   normalizeRows(
@@ -152,6 +158,39 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** Blocks [k0, k1) of C = A·Bᵀ (+ bias, ReLU), rows of both contiguous (see source). */
+  gemmNT(
+    A: number,
+    B: number,
+    C: number,
+    M: number,
+    N: number,
+    K: number,
+    bias: number,
+    relu: number,
+    NB: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** y = max(x, 0) for elements [k0·B, min(n, k1·B)). */
+  relu(
+    x: number,
+    y: number,
+    n: number,
+    B: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** dx = dy · step(x) for elements [k0·B, min(n, k1·B)). */
+  reluGrad(
+    dy: number,
+    x: number,
+    dx: number,
+    n: number,
+    B: number,
+    k0: number,
+    k1: number,
+  ): void;
   /** out [KH, KW, Co, Ci] = w [KH, KW, Ci, Co] rotated 180°, channels swapped. */
   flipSwapFilter(
     w: number,
@@ -176,8 +215,13 @@ const POOLED = [
   "winogradConv3x3",
   "winogradFilterGrad",
   "gemm",
+  "gemmNT",
   "normalizeRows",
   "bnGradRows",
+  "momentsAcc",
+  "bnGradAcc",
+  "relu",
+  "reluGrad",
 ];
 
 /** Rows and columns of the output blocks the pool's threads share. */
@@ -240,6 +284,111 @@ export function runGemm(backend: BackendWasm, g: GemmArgs): void {
     // Every chunk is written, even one left empty by the rounding (zeros).
     chunks * Math.ceil(g.M / MB) * Math.ceil(g.N / NB),
   );
+}
+
+/** The operands of {@link runGemmNT}: byte offsets and sizes, as `gemmNT`'s. */
+export interface GemmNTArgs {
+  /** A (M × K), row-major. */
+  A: number;
+  /** B (N × K), row-major. */
+  B: number;
+  /** C (M × N), row-major. */
+  C: number;
+  M: number;
+  N: number;
+  K: number;
+  /** N floats, or 0 for none. */
+  bias?: number;
+  relu?: boolean;
+}
+
+/**
+ * Runs `gemmNT` (C = A·Bᵀ with A and B row-major; M a multiple of 2, N and K
+ * of 4) on every thread of the pool, in strips of 64 rows of B.
+ *
+ * @example
+ * ```ts
+ * runGemmNT(backend, { A: dy, B: w, C: dx, M, N, K }); // dx = dy · wᵀ
+ * ```
+ */
+export function runGemmNT(backend: BackendWasm, g: GemmNTArgs): void {
+  const NB = Math.min(GEMM_BLOCK_COLS, g.N);
+  simdPool(backend).run(
+    "gemmNT",
+    [g.A, g.B, g.C, g.M, g.N, g.K, g.bias ?? 0, g.relu ? 1 : 0, NB],
+    0,
+    0,
+    Math.ceil(g.N / NB),
+  );
+}
+
+/** Rows of a block of {@link runChannelSums}: 64 KiB, in whole 64s. */
+function sumBlockRows(C: number): number {
+  return Math.max(64, Math.floor(16384 / C / 64) * 64);
+}
+
+/**
+ * Floats of work space {@link runChannelSums} needs for a rows × C tensor
+ * (two f64 sums per channel per block).
+ *
+ * @example
+ * ```ts
+ * const part = backend.makeOutput([channelSumsFloats(rows, C)], "float32");
+ * ```
+ */
+export function channelSumsFloats(rows: number, C: number): number {
+  return Math.ceil(rows / sumBlockRows(C)) * 4 * C;
+}
+
+/**
+ * Runs a per-channel sums kernel (`momentsAcc`, `bnGradAcc`: its arguments
+ * up to and including the per-channel operand) over a rows × C tensor on
+ * every thread of the pool, with `part` (8-byte aligned, of
+ * {@link channelSumsFloats} floats) as work space, and adds each channel's
+ * two sums into `acc` (2C doubles) block after block, in order: the result
+ * does not depend on the thread count.
+ *
+ * @example
+ * ```ts
+ * const acc = new Float64Array(2 * C);
+ * runChannelSums(backend, "momentsAcc", [x, rows, C, shift], part, acc);
+ * ```
+ */
+export function runChannelSums(
+  backend: BackendWasm,
+  name: "momentsAcc" | "bnGradAcc",
+  args: number[],
+  part: number,
+  acc: Float64Array,
+): void {
+  const rows = args[name === "momentsAcc" ? 1 : 2];
+  const C = args[name === "momentsAcc" ? 2 : 3];
+  const R = sumBlockRows(C);
+  const blocks = Math.ceil(rows / R);
+  simdPool(backend).run(name, [...args, part, R], 0, 0, blocks);
+  const sums = new Float64Array(memoryOf(backend).buffer, part, blocks * 2 * C);
+  for (let b = 0; b < blocks; b++) {
+    for (let j = 0; j < 2 * C; j++) acc[j] += sums[b * 2 * C + j];
+  }
+}
+
+/**
+ * Runs an elementwise kernel (last arguments `n, B, k0, k1`) over `n`
+ * floats in blocks of 64 KiB on every thread of the pool.
+ *
+ * @example
+ * ```ts
+ * runElementwise(backend, "relu", [x, y], n);
+ * ```
+ */
+export function runElementwise(
+  backend: BackendWasm,
+  name: "relu" | "reluGrad",
+  args: number[],
+  n: number,
+): void {
+  const B = 16384;
+  simdPool(backend).run(name, [...args, n, B], 0, 0, Math.ceil(n / B));
 }
 
 /**

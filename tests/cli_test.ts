@@ -198,12 +198,19 @@ Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and c
     );
     const correct = confusion.reduce((s, row, i) => s + row[i], 0);
     assert.equal(correct / 10000, report.accuracy);
-    assert.ok(
-      report.accuracy > 0.25,
-      `test accuracy ${report.accuracy} should clearly beat chance (0.10)`,
-    );
-
+    // After 63 steps the model has learnt (training accuracy ~0.6), but
+    // batch norm's moving statistics (momentum 0.99) still hold about half
+    // of their initial values, so the test accuracy is low and moves a lot
+    // with rounding (0.22–0.31 seen): only require it to beat chance.
     const history = json("history.json");
+    assert.ok(
+      history[0].accuracy > 0.45,
+      `training accuracy ${history[0].accuracy} should be well above chance`,
+    );
+    assert.ok(
+      report.accuracy > 0.15,
+      `test accuracy ${report.accuracy} should beat chance (0.10)`,
+    );
     assert.equal(history.length, 1);
     assert.equal(
       history[0].val_accuracy.toFixed(4),

@@ -1,7 +1,8 @@
 /**
  * Keras layers of MiniVGGNet with faster training steps, serialised exactly
  * as Keras's (same class names and configurations). Importing this module
- * registers both classes for deserialisation, so loaded models get them.
+ * registers `BatchNormalization` and `Dropout` for deserialisation, so
+ * loaded models get them.
  *
  * `BatchNormalization`: Keras's layer (same weights and names), except that
  * a training-mode call on the WASM backend runs the fused op of
@@ -10,14 +11,24 @@
  * does. Inference, other backends and other configurations run Keras's
  * code unchanged.
  *
+ * `Dropout`: Keras's layer, except that in training its mask is a stretch
+ * of a seeded mulberry32 stream (`dropoutMask` in `random.ts`): a fresh
+ * mask at every call, the same masks for the same seed, and on the WASM
+ * backend made on every thread of the kernel pool (tfjs's own draws its
+ * numbers one by one in JavaScript).
+ *
+ * `InputConv2D`: Keras's `Conv2D` for a model's first layer, without the
+ * gradient with respect to the model's input in training.
+ *
  * @module
  */
 import { tf } from "./tf.ts";
-import { dropoutMask, makeRng } from "./random.ts";
+import { advanceRng, dropoutMask } from "./random.ts";
 import {
   batchNormTraining,
   batchNormTrainingAvailable,
 } from "./backend/kernels/batch_norm_train.ts";
+import { DROPOUT_MASK } from "./backend/kernels/dropout_mask.ts";
 
 /** What this module uses of a Keras `LayerVariable`. */
 interface LayerVariable {
@@ -141,11 +152,12 @@ const KerasDropout = Object.getPrototypeOf(
 export class Dropout extends KerasDropout {
   /** The serialised class name: Keras's, so saved models are unchanged. */
   static className = "Dropout";
-  readonly #rng: () => number;
+  /** Where the mulberry32 stream of this layer's masks stands. */
+  #state: number;
 
   constructor(args: DropoutArgs) {
     super(args);
-    this.#rng = makeRng(args.seed ?? Math.floor(Math.random() * 2 ** 32));
+    this.#state = (args.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   }
 
   override call(
@@ -160,9 +172,20 @@ export class Dropout extends KerasDropout {
     ) {
       return super.call(inputs, kwargs);
     }
-    return tf.tidy(() =>
-      tf.mul(x, tf.tensor(dropoutMask(x.size, this.rate, this.#rng), x.shape))
-    );
+    const attrs = { shape: x.shape, rate: this.rate, state: this.#state };
+    this.#state = advanceRng(this.#state, x.size);
+    return tf.tidy(() => {
+      // The same mask either way; the WASM backend makes it on every thread.
+      const mask = tf.getBackend() === "wasm" &&
+          tf.getKernel(DROPOUT_MASK, "wasm") !== undefined
+        ? tf.engine().runKernel(
+          DROPOUT_MASK,
+          {},
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor
+        : tf.tensor(dropoutMask(x.size, attrs.rate, attrs.state), x.shape);
+      return tf.mul(x, mask);
+    });
   }
 }
 tf.serialization.registerClass(

@@ -25,12 +25,44 @@
 export function makeRng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    a = (a + MULBERRY32_STEP) >>> 0;
+    return mulberry32Output(a);
   };
+}
+
+/** How much mulberry32's state advances per number. */
+export const MULBERRY32_STEP = 0x6d2b79f5;
+
+/**
+ * The number in [0, 1) that mulberry32 outputs for state `a` (a 32-bit
+ * unsigned integer). The k-th number (from 1) of {@link makeRng}`(seed)` is
+ * `mulberry32Output(seed + k · MULBERRY32_STEP mod 2³²)`, so any stretch of
+ * the stream can be computed on its own, in parallel.
+ *
+ * @example
+ * ```ts
+ * import { makeRng, MULBERRY32_STEP, mulberry32Output } from "./random.ts";
+ * mulberry32Output((7 + MULBERRY32_STEP) >>> 0) === makeRng(7)(); // true
+ * ```
+ */
+export function mulberry32Output(a: number): number {
+  let t = a;
+  t = Math.imul(t ^ (t >>> 15), t | 1);
+  t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+  return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+}
+
+/**
+ * The state of a mulberry32 stream at `state` after `n` more numbers.
+ *
+ * @example
+ * ```ts
+ * import { advanceRng } from "./random.ts";
+ * const next = advanceRng(7, 1000); // the state after 1,000 numbers from 7
+ * ```
+ */
+export function advanceRng(state: number, n: number): number {
+  return (state + Math.imul(n, MULBERRY32_STEP)) >>> 0;
 }
 
 /**
@@ -69,22 +101,28 @@ export function sample(n: number, k: number, rng: () => number): number[] {
 
 /**
  * A dropout mask: each value is `1 / (1 − rate)` with probability
- * `1 − rate`, else 0, drawn from `rng`. Multiplying by it drops units and
- * rescales the kept ones, as Keras's dropout does.
+ * `1 − rate`, else 0: value i is kept when the i-th (from 1) number of the
+ * mulberry32 stream at `state` is below `1 − rate`. Multiplying by it drops
+ * units and rescales the kept ones, as Keras's dropout does. The WASM
+ * backend computes the same mask in parallel (`DropoutMask`).
  *
  * @example
  * ```ts
- * import { dropoutMask, makeRng } from "./random.ts";
- * const mask = dropoutMask(8, 0.5, makeRng(1)); // values 0 or 2
+ * import { dropoutMask } from "./random.ts";
+ * const mask = dropoutMask(8, 0.5, 1); // values 0 or 2
  * ```
  */
 export function dropoutMask(
   n: number,
   rate: number,
-  rng: () => number,
+  state: number,
 ): Float32Array {
   const keep = 1 - rate, scale = 1 / keep;
   const mask = new Float32Array(n);
-  for (let i = 0; i < n; i++) mask[i] = rng() < keep ? scale : 0;
+  let a = state >>> 0;
+  for (let i = 0; i < n; i++) {
+    a = (a + MULBERRY32_STEP) >>> 0;
+    mask[i] = mulberry32Output(a) < keep ? scale : 0;
+  }
   return mask;
 }

@@ -15,6 +15,14 @@ import {
   batchNormTraining,
   batchNormTrainingAvailable,
 } from "../lib/backend/kernels/batch_norm_train.ts";
+import { dropout } from "../lib/layers.ts";
+import {
+  advanceRng,
+  dropoutMask,
+  makeRng,
+  MULBERRY32_STEP,
+  mulberry32Output,
+} from "../lib/random.ts";
 
 const REL = 1e-4;
 
@@ -579,4 +587,39 @@ Deno.test("wasm Transpose moves int32 bits exactly and keeps bool working", asyn
   );
   assert.deepEqual(Array.from(b.dataSync()), [1, 1, 0, 1, 0, 0]);
   tf.dispose([x, t, b]);
+});
+
+Deno.test("dropout masks: any stretch of the mulberry32 stream on its own, and the WASM kernel's masks are the JavaScript ones", async () => {
+  // The stream: the k-th number of makeRng(seed) from the seed and k.
+  const rng = makeRng(123);
+  for (let k = 1; k <= 5; k++) {
+    assert.equal(mulberry32Output((123 + k * MULBERRY32_STEP) >>> 0), rng());
+  }
+  assert.equal(advanceRng(123, 5), (123 + 5 * MULBERRY32_STEP) >>> 0);
+  const whole = dropoutMask(10, 0.25, 123);
+  assert.deepEqual(
+    [...dropoutMask(4, 0.25, 123), ...dropoutMask(6, 0.25, advanceRng(123, 4))],
+    Array.from(whole),
+  );
+  // The layer on wasm: two calls (the state moves on), 40,000 values
+  // (three blocks of the pooled kernel); the same masks as in JavaScript.
+  await tf.setBackend("wasm");
+  const x = tf.ones([8, 50, 100]);
+  const layer = dropout({ rate: 0.25, seed: 0xfffffff0 });
+  let state = 0xfffffff0;
+  for (let call = 0; call < 2; call++) {
+    let y: tf.Tensor | undefined;
+    const profile = await tf.profile(() => {
+      y = layer.apply(x, { training: true }) as tf.Tensor;
+    });
+    assert.ok(profile.kernelNames.includes("DropoutMask"));
+    assert.deepEqual(y!.dataSync(), dropoutMask(40000, 0.25, state));
+    state = advanceRng(state, 40000);
+    y!.dispose();
+  }
+  // 231 values: 57 fours and a tail of 3; rate 0.5.
+  const small = tf.ones([3, 7, 11]);
+  const y = dropout({ rate: 0.5, seed: 99 }).apply(small, { training: true });
+  assert.deepEqual((y as tf.Tensor).dataSync(), dropoutMask(231, 0.5, 99));
+  tf.dispose([x, small, y as tf.Tensor]);
 });

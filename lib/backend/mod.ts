@@ -43,6 +43,7 @@ import {
 } from "./kernels/batch_norm_train.ts";
 import { type KernelArgs, rememberStock, stockKernel } from "./kernels/util.ts";
 import { transpose } from "./kernels/transpose.ts";
+import { DROPOUT_MASK, dropoutMaskKernel } from "./kernels/dropout_mask.ts";
 import {
   registerReluGradient,
   relu,
@@ -102,6 +103,7 @@ const OUR_KERNELS: Record<
   Conv2D: conv2D,
   Conv2DBackpropFilter: conv2DBackpropFilter,
   Conv2DBackpropInput: conv2DBackpropInput,
+  [DROPOUT_MASK]: dropoutMaskKernel,
   FusedBatchNorm: batchNorm,
   FusedConv2D: fusedConv2D,
   _FusedMatMul: fusedMatMul,

@@ -293,6 +293,46 @@ export function reluGrad(dy: usize, x: usize, dx: usize, n: i32, B: i32, k0: i32
 }
 
 /**
+ * A dropout mask, elements [k0·B, min(n, k1·B)): element i is `scale` when
+ * the i-th (from 1) output of mulberry32 from `state` is below `keep`, else
+ * 0 — bit for bit what `dropoutMask` in random.ts computes in JavaScript.
+ * Four elements at a time: the output r (a u32) over 2³² is below keep
+ * exactly when r < ⌈keep · 2³²⌉.
+ */
+export function dropoutMask(
+  out: usize, state: u32, keep: f64, scale: f32, n: i32, B: i32, k0: i32, k1: i32,
+): void {
+  const STEP: u32 = 0x6d2b79f5;
+  const bound = Math.ceil(keep * 4294967296.0);
+  const all = bound >= 4294967296.0;
+  const K = i32x4.splat(all ? 0 : <i32><u32>bound);
+  const S = f32x4.splat(scale);
+  const one = i32x4.splat(1), c61 = i32x4.splat(61);
+  const i1 = min(n, k1 * B);
+  let i = k0 * B;
+  let a = i32x4.add(
+    i32x4.splat(<i32>(state + <u32>(i + 1) * STEP)),
+    i32x4(0, <i32>STEP, <i32>(2 * STEP), <i32>(3 * STEP)),
+  );
+  const step4 = i32x4.splat(<i32>(4 * STEP));
+  for (; i + 4 <= i1; i += 4) {
+    let t = i32x4.mul(v128.xor(a, i32x4.shr_u(a, 15)), v128.or(a, one));
+    t = v128.xor(t, i32x4.add(t, i32x4.mul(v128.xor(t, i32x4.shr_u(t, 7)), v128.or(t, c61))));
+    const r = v128.xor(t, i32x4.shr_u(t, 14));
+    const kept = all ? i32x4.splat(-1) : i32x4.lt_u(r, K);
+    v128.store(out + (<usize>i << 2), v128.and(S, kept));
+    a = i32x4.add(a, step4);
+  }
+  for (; i < i1; i++) {
+    let t: u32 = state + <u32>(i + 1) * STEP;
+    t = (t ^ (t >>> 15)) * (t | 1);
+    t ^= t + (t ^ (t >>> 7)) * (t | 61);
+    const r: u32 = t ^ (t >>> 14);
+    store<f32>(out + (<usize>i << 2), <f64>r / 4294967296.0 < keep ? scale : 0);
+  }
+}
+
+/**
  * One SGD-with-momentum step over n floats: v' = m·v + negLr·g, w' = w + v',
  * each product and sum rounded to f32 (bit for bit the op-by-op update).
  */

@@ -191,6 +191,17 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** Elements [k0·B, min(n, k1·B)) of a dropout mask (see source). */
+  dropoutMask(
+    out: number,
+    state: number,
+    keep: number,
+    scale: number,
+    n: number,
+    B: number,
+    k0: number,
+    k1: number,
+  ): void;
   /** out [KH, KW, Co, Ci] = w [KH, KW, Ci, Co] rotated 180°, channels swapped. */
   flipSwapFilter(
     w: number,
@@ -222,6 +233,7 @@ const POOLED = [
   "bnGradAcc",
   "relu",
   "reluGrad",
+  "dropoutMask",
 ];
 
 /** Rows and columns of the output blocks the pool's threads share. */
@@ -383,7 +395,7 @@ export function runChannelSums(
  */
 export function runElementwise(
   backend: BackendWasm,
-  name: "relu" | "reluGrad",
+  name: "relu" | "reluGrad" | "dropoutMask",
   args: number[],
   n: number,
 ): void {

@@ -265,6 +265,12 @@ for (const c of poolCases) {
     ));
 }
 
+// A per-channel bias: pooled (4,800 rows of 8: ten blocks), and stock.
+for (const [x, b] of [[[4, 30, 40, 8], [8]], [[3, 5, 6], [6]]]) {
+  Deno.test(`wasm matches cpu: add x${x} + b${b}`, () =>
+    compare(`add x${x} + b${b}`, { x, b }, (t) => tf.add(t.x, t.b)));
+}
+
 Deno.test("wasm matches cpu: maxPool gradient of all-negative windows is routed to the max", async () => {
   // Every value negative: the stock wasm kernel of tfjs 4.22 returns zeros here.
   await compare(

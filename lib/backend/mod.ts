@@ -22,7 +22,8 @@ import {
   conv2DBackpropInput,
 } from "./kernels/conv2d_grads.ts";
 import { conv2D, fusedConv2D } from "./kernels/conv2d.ts";
-import { maxPoolGrad } from "./kernels/max_pool_grad.ts";
+import { maxPool, maxPoolGrad } from "./kernels/max_pool_grad.ts";
+import { add } from "./kernels/add.ts";
 import { batchMatMul, fusedMatMul } from "./kernels/batch_mat_mul.ts";
 import { cast, identity } from "./kernels/identity.ts";
 import { batchNorm } from "./kernels/batch_norm.ts";
@@ -95,6 +96,7 @@ const OUR_KERNELS: Record<
   string,
   (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]
 > = {
+  Add: add,
   BatchMatMul: batchMatMul,
   Cast: cast,
   [BATCH_NORM_GRAD]: batchNormGrad,
@@ -108,6 +110,7 @@ const OUR_KERNELS: Record<
   FusedConv2D: fusedConv2D,
   _FusedMatMul: fusedMatMul,
   Identity: identity,
+  MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
   Mean: mean,
   [MOMENTUM_UPDATE]: momentumUpdate,

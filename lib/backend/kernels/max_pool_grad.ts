@@ -1,14 +1,79 @@
 /**
- * MaxPoolGrad for the WASM backend. Each output gradient goes to the
- * position of its window's maximum (the first one, on ties), exactly as
- * the tfjs CPU backend routes it. The stock WASM kernel of tfjs 4.22
+ * MaxPool and MaxPoolGrad for the WASM backend. Each output gradient goes
+ * to the position of its window's maximum (the first one, on ties), exactly
+ * as the tfjs CPU backend routes it. The stock WASM kernel of tfjs 4.22
  * returns zero for windows whose values are all negative; this one does not.
+ * MiniVGGNet's case, 2×2 windows with stride 2 tiling the input, with
+ * channels in 4s, runs on every thread of the kernel pool, forwards (the
+ * stock kernel runs on one) and backwards; other pools forwards are stock.
  *
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, simdKernels } from "../simd/mod.ts";
-import { heapF32, type KernelArgs, type TensorInfo } from "./util.ts";
+import { pointerOf, runRows } from "../simd/mod.ts";
+import { heapF32, type KernelArgs, runStock, type TensorInfo } from "./util.ts";
+
+interface PoolAttrs {
+  filterSize: [number, number] | number;
+  strides: [number, number] | number;
+  pad: "valid" | "same" | number;
+  dimRoundingMode?: "floor" | "round" | "ceil";
+}
+
+function poolInfo(x: TensorInfo, attrs: PoolAttrs) {
+  return tf.backend_util.computePool2DInfo(
+    x.shape as [number, number, number, number],
+    attrs.filterSize,
+    attrs.strides,
+    1,
+    attrs.pad,
+    attrs.dimRoundingMode,
+  );
+}
+
+/** 2×2 windows, stride 2, no padding, tiling the input exactly. */
+function tiles2x2(info: ReturnType<typeof poolInfo>): boolean {
+  return info.filterHeight === 2 && info.filterWidth === 2 &&
+    info.strideHeight === 2 && info.strideWidth === 2 &&
+    info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    info.inHeight === 2 * info.outHeight && info.inWidth === 2 * info.outWidth;
+}
+
+/**
+ * The MaxPool kernel function: input `{ x }`, attributes as MaxPoolGrad's,
+ * NHWC.
+ *
+ * @example
+ * ```ts
+ * tf.registerKernel({ kernelName: "MaxPool", backendName: "wasm", kernelFunc: maxPool });
+ * ```
+ */
+export function maxPool(args: KernelArgs): TensorInfo {
+  const { inputs, backend, attrs = {} } = args;
+  const x = inputs.x as TensorInfo;
+  const info = poolInfo(x, attrs as unknown as PoolAttrs);
+  if (x.dtype !== "float32" || !tiles2x2(info) || info.inChannels % 4 !== 0) {
+    return runStock(backend, "MaxPool", inputs, attrs);
+  }
+  const out = backend.makeOutput(
+    [info.batchSize, info.outHeight, info.outWidth, info.inChannels],
+    "float32",
+  );
+  runRows(
+    backend,
+    "maxPool2x2",
+    [
+      pointerOf(backend, x),
+      pointerOf(backend, out),
+      info.batchSize * info.outHeight,
+      info.outWidth,
+      info.inChannels,
+    ],
+    info.batchSize * info.outHeight,
+    4 * info.outWidth * info.inChannels,
+  );
+  return out;
+}
 
 /**
  * The common case, 2×2 windows with stride 2 tiling the input exactly:
@@ -62,40 +127,30 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs = {} } = args;
   const dy = inputs.dy as TensorInfo;
   const x = inputs.input as TensorInfo;
-  const { filterSize, strides, pad, dimRoundingMode } = attrs as unknown as {
-    filterSize: [number, number] | number;
-    strides: [number, number] | number;
-    pad: "valid" | "same" | number;
-    dimRoundingMode?: "floor" | "round" | "ceil";
-  };
-  const info = tf.backend_util.computePool2DInfo(
-    x.shape as [number, number, number, number],
-    filterSize,
-    strides,
-    1,
-    pad,
-    dimRoundingMode,
-  );
+  const info = poolInfo(x, attrs as unknown as PoolAttrs);
   const out = backend.makeOutput(x.shape, "float32");
-  const xs = heapF32(backend, x);
-  const dys = heapF32(backend, dy);
-  const dx = heapF32(backend, out);
-  if (
-    info.filterHeight === 2 && info.filterWidth === 2 &&
-    info.strideHeight === 2 && info.strideWidth === 2 &&
-    info.padInfo.top === 0 && info.padInfo.left === 0 &&
-    info.inHeight === 2 * info.outHeight && info.inWidth === 2 * info.outWidth
-  ) {
-    if (info.inChannels % 4 === 0) {
-      simdKernels(backend).maxPool2x2Grad(
+  if (tiles2x2(info) && info.inChannels % 4 === 0) {
+    runRows(
+      backend,
+      "maxPool2x2Grad",
+      [
         pointerOf(backend, x),
         pointerOf(backend, dy),
         pointerOf(backend, out),
         info.batchSize * info.outHeight,
         info.outWidth,
         info.inChannels,
-      );
-    } else pool2x2Grad(xs, dys, dx, info);
+      ],
+      info.batchSize * info.outHeight,
+      4 * info.outWidth * info.inChannels,
+    );
+    return out;
+  }
+  const xs = heapF32(backend, x);
+  const dys = heapF32(backend, dy);
+  const dx = heapF32(backend, out);
+  if (tiles2x2(info)) {
+    pool2x2Grad(xs, dys, dx, info);
     return out;
   }
   dx.fill(0);

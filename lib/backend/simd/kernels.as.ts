@@ -222,17 +222,47 @@ export function bnGradRows(
 }
 
 /**
- * Gradient of 2×2, stride-2 max pooling that tiles x exactly: x is
- * [bh = N·OH rows of 2 input rows][2·OW][C], dy is [bh][OW][C]. Each window's
+ * 2×2, stride-2 max pooling that tiles x exactly, for rows [k0·R, k1·R) of
+ * bh: x is [bh = N·OH rows of 2 input rows][2·OW][C], y is [bh][OW][C]. The
+ * maximum is taken as a loop keeping the first value and replacing it only
+ * by a larger one would take it (pmax), as the gradient below routes it.
+ */
+export function maxPool2x2(
+  x: usize, y: usize, bh: i32, OW: i32, C: i32, R: i32, k0: i32, k1: i32,
+): void {
+  const cb = <usize>C << 2;
+  const rowStride = <usize>(2 * OW) * cb;
+  const i1 = min(bh, k1 * R);
+  for (let i = k0 * R; i < i1; i++) {
+    const base = <usize>(2 * i) * rowStride;
+    let py = y + <usize>i * <usize>OW * cb;
+    for (let ow = 0; ow < OW; ow++) {
+      const a0 = x + base + <usize>(2 * ow) * cb;
+      for (let c: usize = 0; c < cb; c += 16) {
+        const ia = a0 + c, ib = ia + cb, id = ia + rowStride, ie = id + cb;
+        const m = f32x4.pmax(f32x4.pmax(f32x4.pmax(ld(ia), ld(ib)), ld(id)), ld(ie));
+        v128.store(py, m);
+        py += 16;
+      }
+    }
+  }
+}
+
+/**
+ * Gradient of 2×2, stride-2 max pooling that tiles x exactly, for rows
+ * [k0·R, k1·R) of bh (shapes as maxPool2x2's, dy as y). Each window's
  * gradient goes to its first maximum (as a loop keeping the first and
  * replacing it only by a larger value would pick); the others get zero.
  */
-export function maxPool2x2Grad(x: usize, dy: usize, dx: usize, bh: i32, OW: i32, C: i32): void {
+export function maxPool2x2Grad(
+  x: usize, dy: usize, dx: usize, bh: i32, OW: i32, C: i32, R: i32, k0: i32, k1: i32,
+): void {
   const cb = <usize>C << 2;
   const rowStride = <usize>(2 * OW) * cb;
-  let pg = dy;
-  for (let i = 0; i < bh; i++) {
+  const i1 = min(bh, k1 * R);
+  for (let i = k0 * R; i < i1; i++) {
     const base = <usize>(2 * i) * rowStride;
+    let pg = dy + <usize>i * <usize>OW * cb;
     for (let ow = 0; ow < OW; ow++) {
       const a0 = base + <usize>(2 * ow) * cb;
       for (let c: usize = 0; c < cb; c += 16) {
@@ -249,6 +279,21 @@ export function maxPool2x2Grad(x: usize, dy: usize, dx: usize, bh: i32, OW: i32,
         v128.store(dx + ie, v128.and(g, we));
         pg += 16;
       }
+    }
+  }
+}
+
+/** y[r][c] = a[r][c] + b[c] for rows [k0·R, min(rows, k1·R)) of [rows, C]. */
+export function addChannels(
+  a: usize, b: usize, y: usize, rows: i32, C: i32, R: i32, k0: i32, k1: i32,
+): void {
+  const stride = <usize>C << 2;
+  const r1 = min(rows, k1 * R);
+  for (let r = k0 * R; r < r1; r++) {
+    const at = <usize>r * stride;
+    const pa = a + at, py = y + at;
+    for (let o: usize = 0; o < stride; o += 16) {
+      v128.store(py + o, f32x4.add(ld(pa + o), ld(b + o)));
     }
   }
 }

@@ -95,7 +95,18 @@ export interface SimdKernels {
     m: number,
     negLr: number,
   ): void;
-  /** Gradient of 2×2/2 max pooling that tiles x exactly (see source). */
+  /** Rows [k0·R, k1·R) of 2×2, stride-2 max pooling tiling x exactly. */
+  maxPool2x2(
+    x: number,
+    y: number,
+    bh: number,
+    OW: number,
+    C: number,
+    R: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** Rows [k0·R, k1·R) of the gradient of maxPool2x2. */
   maxPool2x2Grad(
     x: number,
     dy: number,
@@ -103,6 +114,20 @@ export interface SimdKernels {
     bh: number,
     OW: number,
     C: number,
+    R: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** y[r][c] = a[r][c] + b[c], rows [k0·R, k1·R). */
+  addChannels(
+    a: number,
+    b: number,
+    y: number,
+    rows: number,
+    C: number,
+    R: number,
+    k0: number,
+    k1: number,
   ): void;
   /** U = the Winograd F(2×2, 3×3) transform of a [3, 3, C, Co] filter. */
   winogradFilter(w: number, U: number, C: number, Co: number): void;
@@ -234,6 +259,9 @@ const POOLED = [
   "relu",
   "reluGrad",
   "dropoutMask",
+  "maxPool2x2",
+  "maxPool2x2Grad",
+  "addChannels",
 ];
 
 /** Rows and columns of the output blocks the pool's threads share. */
@@ -404,8 +432,9 @@ export function runElementwise(
 }
 
 /**
- * Runs a row-wise kernel (last arguments `R, k0, k1`) over `rows` rows in
- * blocks of about 16 KiB on every thread of the pool.
+ * Runs a row-wise kernel (last arguments `R, k0, k1`) over `rows` rows of
+ * `rowFloats` floats each, in blocks of about 16 KiB, on every thread of
+ * the pool.
  *
  * @example
  * ```ts
@@ -414,12 +443,17 @@ export function runElementwise(
  */
 export function runRows(
   backend: BackendWasm,
-  name: "normalizeRows" | "bnGradRows",
+  name:
+    | "normalizeRows"
+    | "bnGradRows"
+    | "addChannels"
+    | "maxPool2x2"
+    | "maxPool2x2Grad",
   args: number[],
   rows: number,
-  C: number,
+  rowFloats: number,
 ): void {
-  const R = Math.max(1, Math.floor(4096 / C));
+  const R = Math.max(1, Math.floor(4096 / rowFloats));
   simdPool(backend).run(name, [...args, R], 0, 0, Math.ceil(rows / R));
 }
 

@@ -273,3 +273,36 @@ Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and c
     await Deno.remove(abs, { recursive: true }).catch(() => {});
   }
 });
+
+Deno.test("bench prints its JSON: rates, threads, top kernels without wrappers, the speed-up over the starting point", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["task", "bench", "--windows", "1", "--seconds", "1"],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  assert.equal(out.code, 0, stderr);
+  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  const { threads } = await initWasmBackend();
+  assert.equal(r.threads, threads);
+  assert.equal(r.simd, true);
+  for (
+    const m of [r.training.batch32, r.training.batch128, r.inference.batch256]
+  ) {
+    assert.equal(m.windows.length, 1);
+    assert.ok(m.median > 0 && m.min <= m.median && m.median <= m.max);
+  }
+  const names = r.top_kernels_training_batch32.map(
+    (k: { kernel: string }) => k.kernel,
+  );
+  assert.equal(names.length, 10);
+  assert.ok(names.includes("Conv2DBackpropFilter"), names.join());
+  assert.ok(
+    names.every((n: string) => !n.endsWith("__op") && n !== "unnamed scope"),
+    names.join(),
+  );
+  // The project's kernels are some 25× the starting point's; 5× is safe.
+  assert.ok(r.baseline_comparison.speedup > 5, String(r.baseline_comparison));
+});

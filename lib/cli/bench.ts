@@ -171,8 +171,9 @@ async function topKernels(
   });
   const byName = new Map<string, number>();
   for (const k of info.kernels) {
-    // Op-level wrappers ("fusedConv2d__op") time the same work as their kernel.
-    if (k.name.endsWith("__op")) continue;
+    // Op-level wrappers ("fusedConv2d__op") and custom-gradient ops
+    // ("unnamed scope", batch norm's) time the same work as their kernels.
+    if (k.name.endsWith("__op") || k.name === "unnamed scope") continue;
     const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
     byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
   }

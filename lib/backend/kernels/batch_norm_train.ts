@@ -28,7 +28,6 @@ import {
   pointerOf,
   runChannelSums,
   runRows,
-  simdKernels,
 } from "../simd/mod.ts";
 import { heapF32, type KernelArgs, release, type TensorInfo } from "./util.ts";
 
@@ -81,9 +80,9 @@ function sizeOf(shape: number[]): number {
   return shape.reduce((a, b) => a * b, 1);
 }
 
-/** The WebAssembly kernels, when C suits them (a multiple of 4). */
-function simdFor(backend: KernelArgs["backend"], C: number) {
-  return C % 4 === 0 ? simdKernels(backend) : null;
+/** Whether our WebAssembly kernels take C channels (a multiple of 4). */
+function simdFor(C: number): boolean {
+  return C % 4 === 0;
 }
 
 /** acc[c] += Σ (x − k[c]), acc[C + c] += Σ (x − k[c])² (JS fallback). */
@@ -140,7 +139,7 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
   const work = new Work(backend, rows, C);
   // Views after every allocation: the heap may have grown.
   const xs = heapF32(backend, x), ys = heapF32(backend, yInfo);
-  const simd = simdFor(backend, C);
+  const simd = simdFor(C);
   // Shifted by the first row, so that large means lose nothing.
   const shift = work.k0;
   shift.set(xs.subarray(0, C));
@@ -149,6 +148,8 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
       backend,
       "momentsAcc",
       [pointerOf(backend, x), rows, C, work.at.k0],
+      rows,
+      C,
       work.at.part,
       work.acc,
     );
@@ -212,7 +213,7 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
   const work = new Work(backend, rows, C);
   const xs = heapF32(backend, x), dys = heapF32(backend, dy);
   const mean = heapF32(backend, meanInfo);
-  const simd = simdFor(backend, C);
+  const simd = simdFor(C);
   if (simd) {
     runChannelSums(
       backend,
@@ -224,6 +225,8 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
         C,
         pointerOf(backend, meanInfo),
       ],
+      rows,
+      C,
       work.at.part,
       work.acc,
     );

@@ -75,6 +75,8 @@ function pooledColumnSums(
       backend,
       "momentsAcc",
       [pointerOf(backend, x), rows, C, zeros],
+      rows,
+      C,
       (zeros + 4 * C + 7) & ~7,
       acc,
     );

@@ -381,9 +381,9 @@ export function channelSumsFloats(rows: number, C: number): number {
 }
 
 /**
- * Runs a per-channel sums kernel (`momentsAcc`, `bnGradAcc`: its arguments
- * up to and including the per-channel operand) over a rows × C tensor on
- * every thread of the pool, with `part` (8-byte aligned, of
+ * Runs a per-channel sums kernel (`momentsAcc`, `bnGradAcc`: `args` are its
+ * arguments up to and including the per-channel operand) over a rows × C
+ * tensor on every thread of the pool, with `part` (8-byte aligned, of
  * {@link channelSumsFloats} floats) as work space, and adds each channel's
  * two sums into `acc` (2C doubles) block after block, in order: the result
  * does not depend on the thread count.
@@ -391,18 +391,18 @@ export function channelSumsFloats(rows: number, C: number): number {
  * @example
  * ```ts
  * const acc = new Float64Array(2 * C);
- * runChannelSums(backend, "momentsAcc", [x, rows, C, shift], part, acc);
+ * runChannelSums(backend, "momentsAcc", [x, rows, C, shift], rows, C, part, acc);
  * ```
  */
 export function runChannelSums(
   backend: BackendWasm,
   name: "momentsAcc" | "bnGradAcc",
   args: number[],
+  rows: number,
+  C: number,
   part: number,
   acc: Float64Array,
 ): void {
-  const rows = args[name === "momentsAcc" ? 1 : 2];
-  const C = args[name === "momentsAcc" ? 2 : 3];
   const R = sumBlockRows(C);
   const blocks = Math.ceil(rows / R);
   simdPool(backend).run(name, [...args, part, R], 0, 0, blocks);

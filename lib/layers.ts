@@ -30,6 +30,16 @@ import {
 } from "./backend/kernels/batch_norm_train.ts";
 import { DROPOUT_MASK } from "./backend/kernels/dropout_mask.ts";
 
+/**
+ * The one input tensor of a layer call: `inputs` itself, or the only
+ * element of the one-element array a model's executor passes; null for
+ * anything else.
+ */
+function onlyInput(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor | null {
+  if (!Array.isArray(inputs)) return inputs;
+  return inputs.length === 1 ? inputs[0] : null;
+}
+
 /** What this module uses of a Keras `LayerVariable`. */
 interface LayerVariable {
   read(): tf.Tensor;
@@ -73,12 +83,11 @@ export class BatchNormalization extends KerasBatchNormalization {
     inputs: tf.Tensor | tf.Tensor[],
     kwargs: Record<string, unknown>,
   ): tf.Tensor | tf.Tensor[] {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
-    const axis = this.axis < 0 ? this.axis + x.rank : this.axis;
+    const x = onlyInput(inputs);
     if (
-      kwargs.training !== true || !this.center || !this.scale ||
-      (Array.isArray(inputs) && inputs.length !== 1) ||
-      axis !== x.rank - 1 || !batchNormTrainingAvailable(x)
+      x === null || kwargs.training !== true || !this.center || !this.scale ||
+      (this.axis < 0 ? this.axis + x.rank : this.axis) !== x.rank - 1 ||
+      !batchNormTrainingAvailable(x)
     ) {
       return super.call(inputs, kwargs);
     }
@@ -164,11 +173,10 @@ export class Dropout extends KerasDropout {
     inputs: tf.Tensor | tf.Tensor[],
     kwargs: Record<string, unknown>,
   ): tf.Tensor | tf.Tensor[] {
-    const x = Array.isArray(inputs) ? inputs[0] : inputs;
+    const x = onlyInput(inputs);
     if (
-      kwargs.training !== true || !(this.rate > 0 && this.rate < 1) ||
-      this.noiseShape != null ||
-      (Array.isArray(inputs) && inputs.length !== 1)
+      x === null || kwargs.training !== true ||
+      !(this.rate > 0 && this.rate < 1) || this.noiseShape != null
     ) {
       return super.call(inputs, kwargs);
     }
@@ -249,10 +257,9 @@ export class InputConv2D extends KerasConv2D {
     inputs: tf.Tensor | tf.Tensor[],
     kwargs: Record<string, unknown>,
   ): tf.Tensor | tf.Tensor[] {
-    // A model's executor passes a one-element array.
-    const x = Array.isArray(inputs) && inputs.length === 1 ? inputs[0] : inputs;
+    const x = onlyInput(inputs);
     if (
-      kwargs.training !== true || Array.isArray(x) || x.rank !== 4 ||
+      x === null || kwargs.training !== true || x.rank !== 4 ||
       this.dataFormat !== "channelsLast"
     ) {
       return super.call(inputs, kwargs);

@@ -425,32 +425,32 @@ Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear
   }
 });
 
-Deno.test("wasm matches cpu: fused dense layer on a transposed weight (A·Bᵀ + bias, relu)", () =>
-  compare(
-    "fused matMul 8×40·(32×40)ᵀ",
-    { x: [8, 40], w: [32, 40], b: [32] },
-    (t) =>
-      tf.fused.matMul({
-        a: t.x as tf.Tensor2D,
-        b: t.w as tf.Tensor2D,
-        transposeB: true,
-        bias: t.b,
-        activation: "relu",
-      }),
-  ));
-
-Deno.test("wasm matches cpu: fused dense layer whose sizes our product does not take", () =>
-  compare(
-    "fused matMul 8×40·40×30",
-    { x: [8, 40], w: [40, 30], b: [30] },
-    (t) =>
-      tf.fused.matMul({
-        a: t.x as tf.Tensor2D,
-        b: t.w as tf.Tensor2D,
-        bias: t.b,
-        activation: "relu",
-      }),
-  ));
+// A·Bᵀ + bias, relu (our dot-product kernel), and sizes our products do
+// not take (XNNPACK).
+for (
+  const [label, w, transposeB] of [
+    [
+      "on a transposed weight (A·Bᵀ + bias, relu): 8×40·(32×40)ᵀ",
+      [32, 40],
+      true,
+    ],
+    ["whose sizes our product does not take: 8×40·40×30", [40, 30], false],
+  ] as const
+) {
+  Deno.test(`wasm matches cpu: fused dense layer ${label}`, () =>
+    compare(
+      `fused matMul ${label}`,
+      { x: [8, 40], w: [...w], b: [transposeB ? w[0] : w[1]] },
+      (t) =>
+        tf.fused.matMul({
+          a: t.x as tf.Tensor2D,
+          b: t.w as tf.Tensor2D,
+          transposeB,
+          bias: t.b,
+          activation: "relu",
+        }),
+    ));
+}
 
 Deno.test("wasm Identity shares memory safely: a clone outlives its source", async () => {
   await tf.setBackend("wasm");

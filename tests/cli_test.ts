@@ -24,9 +24,10 @@ import {
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
-async function train(...args: string[]) {
+/** Runs `deno task NAME ARGS…` as a user would; stdout, stderr lines, code. */
+async function task(name: string, ...args: string[]) {
   const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "train", ...args],
+    args: ["task", name, ...args],
     cwd: ROOT,
     stdout: "piped",
     stderr: "piped",
@@ -35,9 +36,13 @@ async function train(...args: string[]) {
   const decode = (b: Uint8Array) => new TextDecoder().decode(b);
   // `deno task` echoes the command it runs; that line is not the program's.
   const stderr = decode(out.stderr).split("\n").filter((l) =>
-    l !== "" && !l.startsWith("Task train")
+    l !== "" && !l.startsWith(`Task ${name}`)
   );
   return { code: out.code, stdout: decode(out.stdout), stderr };
+}
+
+function train(...args: string[]) {
+  return task("train", ...args);
 }
 
 function assertOneSentenceError(
@@ -275,16 +280,9 @@ Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and c
 });
 
 Deno.test("bench prints its JSON: rates, threads, top kernels without wrappers, the speed-up over the starting point", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: ["task", "bench", "--windows", "1", "--seconds", "1"],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
-  assert.equal(out.code, 0, stderr);
-  const r = JSON.parse(new TextDecoder().decode(out.stdout));
+  const out = await task("bench", "--windows", "1", "--seconds", "1");
+  assert.equal(out.code, 0, out.stderr.join("\n"));
+  const r = JSON.parse(out.stdout);
   const { threads } = await initWasmBackend();
   assert.equal(r.threads, threads);
   assert.equal(r.simd, true);

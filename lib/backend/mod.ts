@@ -22,7 +22,7 @@ import {
   conv2DBackpropInput,
 } from "./kernels/conv2d_grads.ts";
 import { conv2D, fusedConv2D } from "./kernels/conv2d.ts";
-import { maxPool, maxPoolGrad } from "./kernels/max_pool_grad.ts";
+import { maxPool, maxPoolGrad } from "./kernels/max_pool.ts";
 import { add } from "./kernels/add.ts";
 import { batchMatMul, fusedMatMul } from "./kernels/batch_mat_mul.ts";
 import { cast, identity } from "./kernels/identity.ts";

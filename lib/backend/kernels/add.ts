@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { tf } from "../../tf.ts";
 import { pointerOf, runRows } from "../simd/mod.ts";
 import { type KernelArgs, runStock, type TensorInfo } from "./util.ts";
 
@@ -28,7 +29,7 @@ export function add(args: KernelArgs): TensorInfo {
   ) {
     return runStock(backend, "Add", inputs, {});
   }
-  const rows = a.shape.reduce((p, d) => p * d, 1) / C;
+  const rows = tf.util.sizeFromShape(a.shape) / C;
   const out = backend.makeOutput(a.shape, "float32");
   runRows(
     backend,

@@ -30,6 +30,7 @@
  *
  * @module
  */
+import { tf } from "../../tf.ts";
 import { pointerOf, runGemm, runGemmNT } from "../simd/mod.ts";
 import {
   type KernelArgs,
@@ -46,10 +47,6 @@ interface MatMulAttrs {
 
 /** Relative cost of XNNPACK packing one element vs. transposing one. */
 const PACK_COST = 2;
-
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
 
 /** Right-hand operands seen untransposed: their packing is cached. */
 const seenWeights = new WeakSet<object>();
@@ -276,7 +273,10 @@ function useStock(
   transposeA: boolean,
   transposeB: boolean,
 ): boolean {
-  if (size(a.shape.slice(0, -2)) !== 1 || size(b.shape.slice(0, -2)) !== 1) {
+  if (
+    tf.util.sizeFromShape(a.shape.slice(0, -2)) !== 1 ||
+    tf.util.sizeFromShape(b.shape.slice(0, -2)) !== 1
+  ) {
     return true;
   }
   if (transposeA || transposeB) return false;

@@ -11,6 +11,7 @@
  *
  * @module
  */
+import { tf } from "../../tf.ts";
 import { pointerOf, runRows } from "../simd/mod.ts";
 import {
   heapF32,
@@ -61,7 +62,7 @@ export function batchNorm(args: KernelArgs): TensorInfo {
   }
   if (C % 4 === 0) {
     const p = pointerOf(backend, coef);
-    const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+    const rows = tf.util.sizeFromShape(x.shape) / C;
     runRows(
       backend,
       "normalizeRows",

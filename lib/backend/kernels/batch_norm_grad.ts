@@ -18,7 +18,12 @@
  * @module
  */
 import { tf } from "../../tf.ts";
-import { heapF32, type KernelArgs, type TensorInfo } from "./util.ts";
+import {
+  heapF32,
+  type KernelArgs,
+  replaceGradient,
+  type TensorInfo,
+} from "./util.ts";
 
 let enabled = true;
 
@@ -103,16 +108,10 @@ export function batchNormGrad(args: KernelArgs): TensorInfo[] {
  * ```
  */
 export function registerBatchNormGradient(): void {
-  const stock = tf.getGradient("FusedBatchNorm");
-  if (stock === undefined) {
-    throw new Error("tfjs has no FusedBatchNorm gradient to replace");
-  }
-  if ((stock as { replacedBy?: string }).replacedBy === BATCH_NORM_GRAD) return;
-  const config: tf.GradConfig & { replacedBy: string } = {
-    kernelName: "FusedBatchNorm",
-    inputsToSave: stock.inputsToSave,
-    replacedBy: BATCH_NORM_GRAD,
-    gradFunc: (dy, saved, attrs) => {
+  replaceGradient(
+    "FusedBatchNorm",
+    BATCH_NORM_GRAD,
+    (stock) => (dy, saved, attrs) => {
       const [x, mean, variance, scale] = saved;
       const g = dy as tf.Tensor;
       const C = x.shape[x.rank - 1];
@@ -142,6 +141,5 @@ export function registerBatchNormGradient(): void {
         offset: () => doff,
       };
     },
-  };
-  tf.registerGradient(config);
+  );
 }

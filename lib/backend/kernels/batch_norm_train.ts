@@ -24,6 +24,7 @@
  */
 import { tf } from "../../tf.ts";
 import {
+  channelSumsAt,
   channelSumsFloats,
   pointerOf,
   runChannelSums,
@@ -56,9 +57,9 @@ class Work {
 
   /** Allocate before taking any other heap view (the heap may grow). */
   constructor(backend: KernelArgs["backend"], rows: number, C: number) {
-    // 3C coefficients, 2 floats to align the sums to 8 bytes, the sums.
+    // 3C coefficients, then the sums.
     this.info = backend.makeOutput(
-      [3 * C + 2 + channelSumsFloats(rows, C)],
+      [3 * C + channelSumsFloats(rows, C)],
       "float32",
     );
     const base = pointerOf(backend, this.info);
@@ -67,17 +68,13 @@ class Work {
       k0: base,
       k1: base + 4 * C,
       k2: base + 8 * C,
-      part: (base + 12 * C + 7) & ~7,
+      part: channelSumsAt(base + 12 * C),
     };
     this.acc = new Float64Array(2 * C);
     this.k0 = new Float32Array(heap, this.at.k0, C);
     this.k1 = new Float32Array(heap, this.at.k1, C);
     this.k2 = new Float32Array(heap, this.at.k2, C);
   }
-}
-
-function sizeOf(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
 }
 
 /** Whether our WebAssembly kernels take C channels (a multiple of 4). */
@@ -135,7 +132,7 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
   const yInfo = backend.makeOutput(x.shape, "float32");
   const meanInfo = backend.makeOutput([C], "float32");
   const varInfo = backend.makeOutput([C], "float32");
-  const rows = sizeOf(x.shape) / C;
+  const rows = tf.util.sizeFromShape(x.shape) / C;
   const work = new Work(backend, rows, C);
   // Views after every allocation: the heap may have grown.
   const xs = heapF32(backend, x), ys = heapF32(backend, yInfo);
@@ -209,7 +206,7 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
   const dxInfo = backend.makeOutput(x.shape, "float32");
   const dscaleInfo = backend.makeOutput([C], "float32");
   const doffInfo = backend.makeOutput([C], "float32");
-  const rows = sizeOf(x.shape) / C;
+  const rows = tf.util.sizeFromShape(x.shape) / C;
   const work = new Work(backend, rows, C);
   const xs = heapF32(backend, x), dys = heapF32(backend, dy);
   const mean = heapF32(backend, meanInfo);

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import { tf } from "../../tf.ts";
 import { pointerOf, runElementwise } from "../simd/mod.ts";
 import type { KernelArgs, TensorInfo } from "./util.ts";
 
@@ -41,7 +42,7 @@ export function dropoutMaskKernel(args: KernelArgs): TensorInfo {
     backend,
     "dropoutMask",
     [pointerOf(backend, out), state >>> 0, keep, 1 / keep],
-    shape.reduce((a, b) => a * b, 1),
+    tf.util.sizeFromShape(shape),
   );
   return out;
 }

@@ -11,7 +11,13 @@
  *
  * @module
  */
-import { channelSumsFloats, pointerOf, runChannelSums } from "../simd/mod.ts";
+import { tf } from "../../tf.ts";
+import {
+  channelSumsAt,
+  channelSumsFloats,
+  pointerOf,
+  runChannelSums,
+} from "../simd/mod.ts";
 import { heapF32, type KernelArgs, runStock, type TensorInfo } from "./util.ts";
 
 interface ReduceAttrs {
@@ -62,9 +68,9 @@ function pooledColumnSums(
   rows: number,
   C: number,
 ): Float64Array {
-  // C zeros (the shift), 2 floats to align the sums to 8 bytes, the sums.
+  // C zeros (the shift), then the sums.
   const work = backend.makeOutput(
-    [C + 2 + channelSumsFloats(rows, C)],
+    [C + channelSumsFloats(rows, C)],
     "float32",
   );
   try {
@@ -77,7 +83,7 @@ function pooledColumnSums(
       [pointerOf(backend, x), rows, C, zeros],
       rows,
       C,
-      (zeros + 4 * C + 7) & ~7,
+      channelSumsAt(zeros + 4 * C),
       acc,
     );
     return acc;
@@ -101,7 +107,7 @@ function channelReduce(
     ? x.shape.map((d, i) => i < x.shape.length - 1 ? 1 : d)
     : [C];
   const out = backend.makeOutput(outShape, "float32");
-  const rows = x.shape.reduce((a, b) => a * b, 1) / C;
+  const rows = tf.util.sizeFromShape(x.shape) / C;
   const acc = C % 4 === 0 && rows >= MIN_POOLED_ROWS
     ? pooledColumnSums(backend, x, rows, C)
     : columnSums(heapF32(backend, x), C);

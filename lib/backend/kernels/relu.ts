@@ -15,7 +15,12 @@
  */
 import { tf } from "../../tf.ts";
 import { pointerOf, runElementwise } from "../simd/mod.ts";
-import { type KernelArgs, runStock, type TensorInfo } from "./util.ts";
+import {
+  type KernelArgs,
+  replaceGradient,
+  runStock,
+  type TensorInfo,
+} from "./util.ts";
 
 /** Name of the gradient kernel registered for the `wasm` backend. */
 export const RELU_GRAD = "ReluGrad";
@@ -35,10 +40,6 @@ export function setReluGradEnabled(on: boolean): void {
   enabled = on;
 }
 
-function size(shape: number[]): number {
-  return shape.reduce((a, b) => a * b, 1);
-}
-
 /**
  * The `Relu` kernel: float32 on every thread, other dtypes stock.
  *
@@ -56,7 +57,7 @@ export function relu(args: KernelArgs): TensorInfo {
     backend,
     "relu",
     [pointerOf(backend, x), pointerOf(backend, y)],
-    size(x.shape),
+    tf.util.sizeFromShape(x.shape),
   );
   return y;
 }
@@ -78,7 +79,7 @@ export function reluGrad(args: KernelArgs): TensorInfo {
     backend,
     "reluGrad",
     [pointerOf(backend, dy), pointerOf(backend, x), pointerOf(backend, dx)],
-    size(x.shape),
+    tf.util.sizeFromShape(x.shape),
   );
   return dx;
 }
@@ -94,28 +95,17 @@ export function reluGrad(args: KernelArgs): TensorInfo {
  * ```
  */
 export function registerReluGradient(): void {
-  const stock = tf.getGradient("Relu");
-  if (stock === undefined) {
-    throw new Error("tfjs has no Relu gradient to replace");
-  }
-  if ((stock as { replacedBy?: string }).replacedBy === RELU_GRAD) return;
-  const config: tf.GradConfig & { replacedBy: string } = {
-    kernelName: "Relu",
-    inputsToSave: ["x"],
-    replacedBy: RELU_GRAD,
-    gradFunc: (dy, saved, attrs) => {
-      const [x] = saved;
-      const g = dy as tf.Tensor;
-      if (
-        !enabled || tf.getBackend() !== "wasm" || x.dtype !== "float32" ||
-        g.dtype !== "float32" || !tf.util.arraysEqual(x.shape, g.shape)
-      ) {
-        return stock.gradFunc(dy, saved, attrs);
-      }
-      return {
-        x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor,
-      };
-    },
-  };
-  tf.registerGradient(config);
+  replaceGradient("Relu", RELU_GRAD, (stock) => (dy, saved, attrs) => {
+    const [x] = saved;
+    const g = dy as tf.Tensor;
+    if (
+      !enabled || tf.getBackend() !== "wasm" || x.dtype !== "float32" ||
+      g.dtype !== "float32" || !tf.util.arraysEqual(x.shape, g.shape)
+    ) {
+      return stock.gradFunc(dy, saved, attrs);
+    }
+    return {
+      x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor,
+    };
+  });
 }

@@ -115,3 +115,34 @@ export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
 export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
 }
+
+/**
+ * Replaces tfjs's gradient of `kernelName` with `make(stock)`, a gradient
+ * that may fall back to the stock one it is given; marked with
+ * `replacedBy`, so a second call does nothing.
+ *
+ * @throws {Error} when tfjs has no gradient of `kernelName`.
+ * @example
+ * ```ts
+ * replaceGradient("Relu", RELU_GRAD, (stock) => (dy, saved, attrs) =>
+ *   stock.gradFunc(dy, saved, attrs));
+ * ```
+ */
+export function replaceGradient(
+  kernelName: string,
+  replacedBy: string,
+  make: (stock: tf.GradConfig) => tf.GradConfig["gradFunc"],
+): void {
+  const stock = tf.getGradient(kernelName);
+  if (stock === undefined) {
+    throw new Error(`tfjs has no ${kernelName} gradient to replace`);
+  }
+  if ((stock as { replacedBy?: string }).replacedBy === replacedBy) return;
+  const config: tf.GradConfig & { replacedBy: string } = {
+    kernelName,
+    inputsToSave: stock.inputsToSave,
+    replacedBy,
+    gradFunc: make(stock),
+  };
+  tf.registerGradient(config);
+}

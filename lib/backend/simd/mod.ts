@@ -267,15 +267,9 @@ const POOLED = [
 /** Rows and columns of the output blocks the pool's threads share. */
 const GEMM_BLOCK_ROWS = 64, GEMM_BLOCK_COLS = 64;
 
-/** The operands of {@link runGemm}: byte offsets and sizes, as `gemm`'s. */
-export interface GemmArgs {
-  /** A[i][k] at A + (i·ars + k·acs)·4. */
-  A: number;
-  ars: number;
-  acs: number;
-  /** B row-major, rows N floats apart. */
-  B: number;
-  /** C (M × N) for one chunk, `chunks` of them one after the other. */
+/** What both products take besides their operands: C (M × N) = A·B of depth K. */
+interface ProductArgs {
+  /** C (M × N), row-major. */
   C: number;
   M: number;
   N: number;
@@ -283,7 +277,17 @@ export interface GemmArgs {
   /** N floats, or 0 for none. */
   bias?: number;
   relu?: boolean;
-  /** Chunks the depth K is cut into (partial products), default 1. */
+}
+
+/** The operands of {@link runGemm}: byte offsets and sizes, as `gemm`'s. */
+export interface GemmArgs extends ProductArgs {
+  /** A[i][k] at A + (i·ars + k·acs)·4. */
+  A: number;
+  ars: number;
+  acs: number;
+  /** B row-major, rows N floats apart. */
+  B: number;
+  /** Chunks the depth K is cut into (partial products, one C after the other), default 1. */
   chunks?: number;
 }
 
@@ -327,19 +331,11 @@ export function runGemm(backend: BackendWasm, g: GemmArgs): void {
 }
 
 /** The operands of {@link runGemmNT}: byte offsets and sizes, as `gemmNT`'s. */
-export interface GemmNTArgs {
+export interface GemmNTArgs extends ProductArgs {
   /** A (M × K), row-major. */
   A: number;
   /** B (N × K), row-major. */
   B: number;
-  /** C (M × N), row-major. */
-  C: number;
-  M: number;
-  N: number;
-  K: number;
-  /** N floats, or 0 for none. */
-  bias?: number;
-  relu?: boolean;
 }
 
 /**
@@ -368,23 +364,39 @@ function sumBlockRows(C: number): number {
 }
 
 /**
- * Floats of work space {@link runChannelSums} needs for a rows × C tensor
- * (two f64 sums per channel per block).
+ * Floats of work space {@link runChannelSums} needs for a rows × C tensor:
+ * two f64 sums per channel per block, and two floats of slack so that they
+ * can start at the 8-byte boundary {@link channelSumsAt} finds.
  *
  * @example
  * ```ts
- * const part = backend.makeOutput([channelSumsFloats(rows, C)], "float32");
+ * const work = backend.makeOutput([channelSumsFloats(rows, C)], "float32");
+ * const part = channelSumsAt(pointerOf(backend, work));
  * ```
  */
 export function channelSumsFloats(rows: number, C: number): number {
-  return Math.ceil(rows / sumBlockRows(C)) * 4 * C;
+  return Math.ceil(rows / sumBlockRows(C)) * 4 * C + 2;
+}
+
+/**
+ * Where {@link runChannelSums}'s sums start in work space that begins at
+ * byte offset `at`: the first 8-byte boundary.
+ *
+ * @example
+ * ```ts
+ * const part = channelSumsAt(pointerOf(backend, work));
+ * ```
+ */
+export function channelSumsAt(at: number): number {
+  return (at + 7) & ~7;
 }
 
 /**
  * Runs a per-channel sums kernel (`momentsAcc`, `bnGradAcc`: `args` are its
  * arguments up to and including the per-channel operand) over a rows × C
- * tensor on every thread of the pool, with `part` (8-byte aligned, of
- * {@link channelSumsFloats} floats) as work space, and adds each channel's
+ * tensor on every thread of the pool, with `part` (see
+ * {@link channelSumsFloats} and {@link channelSumsAt}) as work space, and
+ * adds each channel's
  * two sums into `acc` (2C doubles) block after block, in order: the result
  * does not depend on the thread count.
  *

@@ -40,6 +40,31 @@ function tiles2x2(info: ReturnType<typeof poolInfo>): boolean {
 }
 
 /**
+ * Runs `maxPool2x2` or `maxPool2x2Grad` (tensor pointers first, then the
+ * shape) on every thread of the pool, in blocks of output rows.
+ */
+function runPool2x2(
+  backend: KernelArgs["backend"],
+  name: "maxPool2x2" | "maxPool2x2Grad",
+  tensors: TensorInfo[],
+  info: ReturnType<typeof poolInfo>,
+): void {
+  const rows = info.batchSize * info.outHeight;
+  runRows(
+    backend,
+    name,
+    [
+      ...tensors.map((t) => pointerOf(backend, t)),
+      rows,
+      info.outWidth,
+      info.inChannels,
+    ],
+    rows,
+    4 * info.outWidth * info.inChannels, // floats of x per row of output
+  );
+}
+
+/**
  * The MaxPool kernel function: input `{ x }`, attributes as MaxPoolGrad's,
  * NHWC.
  *
@@ -59,19 +84,7 @@ export function maxPool(args: KernelArgs): TensorInfo {
     [info.batchSize, info.outHeight, info.outWidth, info.inChannels],
     "float32",
   );
-  runRows(
-    backend,
-    "maxPool2x2",
-    [
-      pointerOf(backend, x),
-      pointerOf(backend, out),
-      info.batchSize * info.outHeight,
-      info.outWidth,
-      info.inChannels,
-    ],
-    info.batchSize * info.outHeight,
-    4 * info.outWidth * info.inChannels,
-  );
+  runPool2x2(backend, "maxPool2x2", [x, out], info);
   return out;
 }
 
@@ -130,20 +143,7 @@ export function maxPoolGrad(args: KernelArgs): TensorInfo {
   const info = poolInfo(x, attrs as unknown as PoolAttrs);
   const out = backend.makeOutput(x.shape, "float32");
   if (tiles2x2(info) && info.inChannels % 4 === 0) {
-    runRows(
-      backend,
-      "maxPool2x2Grad",
-      [
-        pointerOf(backend, x),
-        pointerOf(backend, dy),
-        pointerOf(backend, out),
-        info.batchSize * info.outHeight,
-        info.outWidth,
-        info.inChannels,
-      ],
-      info.batchSize * info.outHeight,
-      4 * info.outWidth * info.inChannels,
-    );
+    runPool2x2(backend, "maxPool2x2Grad", [x, dy, out], info);
     return out;
   }
   const xs = heapF32(backend, x);

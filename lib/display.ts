@@ -6,9 +6,9 @@
  *
  * Charts carry three forms: the plotly MIME type
  * (`application/vnd.plotly.v1+json`, drawn natively by JupyterLab with
- * plotly support and by VS Code), `text/html` that draws with plotly.js
- * once {@link plotlyLoaderHtml} is on the page (no network: the library is
- * embedded, never fetched from a CDN), and `text/plain`.
+ * plotly support and by VS Code), `text/html` that loads plotly.js from a
+ * file next to the notebook ({@link PLOTLY_SRC}: small outputs, never a
+ * CDN) and draws, and `text/plain`.
  *
  * @example
  * ```ts
@@ -50,43 +50,133 @@ export type MediaBundle = Record<string, string | object>;
  */
 export const PLOTLY_MIME = "application/vnd.plotly.v1+json";
 
-/** Global queue of chart drawers waiting for plotly.js (see {@link plotlyLoaderHtml}). */
-const QUEUE = "__fmnistPlotlyQueue";
-
 /**
- * HTML that defines plotly.js (`window.Plotly`) from its embedded source
- * and then draws every chart that was waiting for it. Put it on the page
- * once, before or after the charts. `module`, `exports` and `define` are
- * hidden from the library so it installs itself as a global whatever
- * module loader the page has.
+ * Where a chart's HTML looks for plotly.js, relative to the notebook's
+ * folder (the kernel's working folder): the kernel writes the file there
+ * (`ensurePlotlyAsset` in `image/plotly_source.ts`) and the Jupyter server
+ * serves it, so no output carries the 4.8 MB library. The version is the
+ * pinned `plotly.js-dist-min`'s (a test checks they agree).
  *
  * @example
  * ```ts
- * import { plotlyLoaderHtml } from "./display.ts";
- * import { plotlyJsSource } from "./image/plotly_source.ts";
- * const html = plotlyLoaderHtml(await plotlyJsSource());
+ * import { PLOTLY_SRC } from "./display.ts";
+ * console.log(PLOTLY_SRC); // "_static/plotly-4.1.2.min.js"
  * ```
  */
-export function plotlyLoaderHtml(plotlyJs: string): string {
+export const PLOTLY_SRC = "_static/plotly-4.1.2.min.js";
+
+/**
+ * A `<script>` that defines plotly.js (`window.Plotly`) from its source,
+ * for a standalone page (the notebooks' exported HTML): put it in the
+ * `<head>` and every chart draws at once, with nothing fetched. `module`,
+ * `exports` and `define` are hidden from the library so it installs itself
+ * as a global whatever module loader the page has.
+ *
+ * @example
+ * ```ts
+ * import { plotlyPageScript } from "./display.ts";
+ * import { plotlyJsSource } from "./image/plotly_source.ts";
+ * const head = plotlyPageScript(await plotlyJsSource());
+ * ```
+ */
+export function plotlyPageScript(plotlyJs: string): string {
   return `<script>
 (function (define, module, exports) {
 ${scriptSafe(plotlyJs)}
 }).call(window);
-</script>
-<script>
-(function () {
-  var waiting = window.${QUEUE} || [];
-  window.${QUEUE} = [];
-  waiting.forEach(function (draw) { draw(); });
-})();
 </script>`;
 }
 
 /**
- * The HTML of one chart: a `<div id>` of the given height and a script
- * that draws `figure` into it with `Plotly.newPlot` as soon as plotly.js is
- * on the page (at once if it already is). Until then the div says how to
- * get the chart drawn.
+ * The browser side of a chart: finds its `<div>` (through the script
+ * element where the front end runs scripts in place, as JupyterLab does,
+ * else by id, as the classic Notebook needs), gets plotly.js once per page
+ * and draws. plotly.js is looked for, in order: already on the page; at the
+ * address JupyterLab resolves the marker's `src` to (it rewrites relative
+ * `src` attributes of outputs into the notebook folder's `/files/` URL);
+ * next to the notebook by the classic Notebook's page data; relative to the
+ * page. It is fetched and run with `define`/`module` hidden, so a page's
+ * RequireJS cannot capture it. Failing all, the `<div>` says why.
+ */
+const CHART_SCRIPT = `
+  var script = document.currentScript;
+  var host = script && script.parentNode && script.parentNode.querySelector ? script.parentNode : null;
+  var div = null;
+  var mine = host ? host.querySelectorAll("div.fmnist-chart") : [];
+  for (var i = 0; i < mine.length; i++) {
+    if (mine[i].getAttribute("data-fmnist-chart") === id) div = mine[i];
+  }
+  div = div || document.getElementById(id);
+  if (!div) return;
+  var marker = div.parentNode && div.parentNode.querySelector("span.fmnist-plotly-src");
+  function say(text) { div.textContent = text; }
+  function draw() {
+    var started = Date.now();
+    (function attached() {
+      if (!div.isConnected) {
+        if (Date.now() - started < 60000) setTimeout(attached, 50);
+        return;
+      }
+      div.textContent = "";
+      window.Plotly.newPlot(div, figure.data, figure.layout, { responsive: true, displaylogo: false });
+    })();
+  }
+  if (window.Plotly) { draw(); return; }
+  function classicUrl() {
+    var body = document.body;
+    var path = body && body.getAttribute("data-notebook-path");
+    if (path === null || path === undefined) return null;
+    var base = body.getAttribute("data-base-url") || "/";
+    var parts = path.split("/").slice(0, -1).concat(src.split("/"));
+    return base + "files/" + parts.filter(Boolean).map(encodeURIComponent).join("/");
+  }
+  function resolvedUrl(wait) {
+    return new Promise(function (done) {
+      var started = Date.now();
+      (function check() {
+        var at = marker && marker.getAttribute("src");
+        if (at && at !== src) return done(at);
+        if (Date.now() - started >= wait) return done(null);
+        setTimeout(check, 25);
+      })();
+    });
+  }
+  function candidates() {
+    var classic = classicUrl();
+    return resolvedUrl(classic ? 0 : 1500).then(function (lab) {
+      var urls = [];
+      if (lab) urls.push(lab);
+      if (classic) urls.push(classic);
+      urls.push(new URL(src, document.baseURI).href);
+      return urls;
+    });
+  }
+  function fetchFirst(urls, tried) {
+    if (urls.length === 0) return Promise.reject(new Error(tried.join("; ")));
+    var url = urls[0];
+    return fetch(url, { credentials: "same-origin" }).then(function (r) {
+      if (!r.ok) throw new Error(url + ": HTTP " + r.status);
+      return r.text();
+    }).then(function (code) {
+      new Function("define", "module", "exports", code).call(window);
+      if (!window.Plotly) throw new Error(url + ": not plotly.js");
+    }).catch(function (e) {
+      return fetchFirst(urls.slice(1), tried.concat([String(e && e.message || e)]));
+    });
+  }
+  if (!window.__fmnistPlotly) {
+    window.__fmnistPlotly = candidates().then(function (urls) { return fetchFirst(urls, []); });
+    window.__fmnistPlotly.catch(function () { window.__fmnistPlotly = null; });
+  }
+  window.__fmnistPlotly.then(draw, function (e) {
+    say("Chart not drawn: plotly.js did not load from " + src + " next to this notebook (" + e.message + "). The library writes that file when it shows a chart: run this cell again.");
+  });`;
+
+/**
+ * The HTML of one chart: a `<div>` of the given height, a marker naming
+ * where plotly.js is ({@link PLOTLY_SRC}), and a script that draws `figure`
+ * into the `<div>` with `Plotly.newPlot` once plotly.js is loaded. Until
+ * then the `<div>` says what it waits for.
  *
  * @example
  * ```ts
@@ -98,24 +188,18 @@ export function figureHtmlFragment(
   figure: PlotlyFigure,
   id: string,
   height = 440,
+  src: string = PLOTLY_SRC,
 ): string {
   const safeId = escapeHtml(id);
   // JSON with "<" escaped cannot close the script element.
-  const json = JSON.stringify(figure).replace(/</g, "\\u003c");
-  const idJson = JSON.stringify(id).replace(/</g, "\\u003c");
-  return `<div class="fmnist-chart" id="${safeId}" style="width: 100%; max-width: 1000px; height: ${height}px;">Chart not drawn: plotly.js is embedded in this notebook's first chart; run the notebook from the top.</div>
+  const json = (v: unknown) => JSON.stringify(v).replace(/</g, "\\u003c");
+  return `<div class="fmnist-chart" id="${safeId}" data-fmnist-chart="${safeId}" style="width: 100%; max-width: 1000px; height: ${height}px;">Drawing the chart… (it needs plotly.js, from ${
+    escapeHtml(src)
+  } next to this notebook)</div>
+<span class="fmnist-plotly-src" hidden src="${escapeHtml(src)}"></span>
 <script>
-(function () {
-  var figure = ${json};
-  function draw() {
-    var el = document.getElementById(${idJson});
-    if (!el) return;
-    el.textContent = "";
-    window.Plotly.newPlot(el, figure.data, figure.layout, { responsive: true, displaylogo: false });
-  }
-  if (window.Plotly) draw();
-  else (window.${QUEUE} = window.${QUEUE} || []).push(draw);
-})();
+(function (figure, id, src) {${CHART_SCRIPT}
+})(${json(figure)}, ${json(id)}, ${json(src)});
 </script>`;
 }
 
@@ -147,9 +231,9 @@ export function describeFigure(figure: PlotlyFigure): string {
 }
 
 /**
- * The display bundle of a chart: plotly JSON, HTML (needs plotly.js on the
- * page, see {@link plotlyLoaderHtml}) and plain text (`plain`, or
- * {@link describeFigure}).
+ * The display bundle of a chart: plotly JSON, HTML that loads plotly.js
+ * from {@link PLOTLY_SRC} and draws (see {@link figureHtmlFragment}), and
+ * plain text (`plain`, or {@link describeFigure}).
  *
  * @example
  * ```ts

@@ -1,16 +1,18 @@
 /**
  * The edge between the library and a Jupyter notebook running the Deno
  * kernel: objects that render themselves (`Deno.jupyter.$display`),
- * embedding plotly.js once per notebook, showing several outputs from one
- * cell, and a training chart that updates in place while training runs.
- * Outside Jupyter (a script, a test) the same calls print plain text.
+ * {@link show} for outputs that land under their own cell even when the
+ * front end has queued more cells (Run All), plotly.js written next to the
+ * notebook for the charts, and a training chart that updates in place
+ * while training runs and says so when Stop ends it early. Outside
+ * Jupyter (a script, a test) the same calls print plain text.
  *
  * @example
  * ```ts
  * import { LiveTrainingChart, show, View } from "./jupyter.ts";
  * await show(new View({ "text/plain": "hello", "text/html": "<b>hello</b>" }));
  * const live = new LiveTrainingChart({ epochs: 1 });
- * // await trainModel(model, train, test, { epochs: 1, onBatch: live.onBatch, onEpoch: live.onEpoch });
+ * // await trainModel(model, train, test, { epochs: 1, ...live.callbacks });
  * await live.close();
  * ```
  *
@@ -19,17 +21,19 @@
 import {
   figureBundle,
   type MediaBundle,
-  plotlyLoaderHtml,
+  PLOTLY_SRC,
   textBundle,
 } from "./display.ts";
-import { plotlyJsSource } from "./image/plotly_source.ts";
+import { ensurePlotlyAsset } from "./image/plotly_source.ts";
+import { flushOutputs } from "./iopub.ts";
+import { inJupyterKernel } from "./interrupt.ts";
 import { liveTrainingFigure, type TrainingPoint } from "./plots.ts";
 import {
   formatDuration,
   formatEpochLine,
   formatProgressBar,
 } from "./progress.ts";
-import type { BatchProgress } from "./train.ts";
+import { type BatchProgress, describeStop, type TrainStop } from "./train.ts";
 import type { EpochRecord } from "./types.ts";
 
 /**
@@ -57,83 +61,38 @@ export const DISPLAY: unique symbol = Symbol.for("Jupyter.display");
  * ```
  */
 export function inJupyter(): boolean {
+  return inJupyterKernel();
+}
+
+/**
+ * Makes sure plotly.js is next to the notebook ({@link PLOTLY_SRC}, in the
+ * kernel's working folder) for the charts' HTML to load. Once per kernel;
+ * a failure is printed once to the cell (a chart then says it could not
+ * load plotly.js) and tried again with the next chart.
+ *
+ * @example
+ * ```ts
+ * import { preparePlotly } from "./jupyter.ts";
+ * await preparePlotly();
+ * ```
+ */
+export async function preparePlotly(): Promise<boolean> {
+  if (!inJupyter()) return true;
   try {
-    // Outside the kernel, reading `Deno.jupyter` throws.
-    return typeof Deno.jupyter?.display === "function";
-  } catch {
+    await ensurePlotlyAsset(Deno.cwd(), PLOTLY_SRC);
+    return true;
+  } catch (e) {
+    console.error(`Charts cannot draw: ${(e as Error).message}`);
     return false;
   }
 }
 
 /**
- * Remembers whether plotly.js is on the notebook page yet. The first chart
- * shown carries the library (about 4.8 MB, from the npm package
- * `plotly.js-dist-min`); later charts use it. One per kernel (one per
- * notebook); tests make their own with a stand-in source.
- *
- * @example
- * ```ts
- * import { PlotlyPage } from "./jupyter.ts";
- * const page = new PlotlyPage(() => Promise.resolve("window.Plotly = {};"));
- * console.log(page.embedded); // false
- * ```
- */
-export class PlotlyPage {
-  /** True once the library has been handed out. */
-  embedded = false;
-
-  /** @param source Resolves to the plotly.js source text. */
-  constructor(readonly source: () => Promise<string> = plotlyJsSource) {}
-
-  /**
-   * The loader HTML the first time it is asked for, then `""`.
-   *
-   * @example
-   * ```ts
-   * const html = await new PlotlyPage().takeLoader(); // "<script>…plotly.js…</script>"
-   * ```
-   */
-  async takeLoader(): Promise<string> {
-    if (this.embedded) return "";
-    const html = plotlyLoaderHtml(await this.source());
-    this.embedded = true;
-    return html;
-  }
-
-  /**
-   * `bundle` with the loader put in front of its HTML if plotly.js is not
-   * on the page yet.
-   *
-   * @example
-   * ```ts
-   * const ready = await page.withLoader(figureBundle(fig, { id: "a" }));
-   * ```
-   */
-  async withLoader(bundle: MediaBundle): Promise<MediaBundle> {
-    const loader = await this.takeLoader();
-    if (loader === "") return bundle;
-    return {
-      ...bundle,
-      "text/html": `${loader}\n${bundle["text/html"] ?? ""}`,
-    };
-  }
-}
-
-/**
- * The page of this kernel: plotly.js from `node_modules`.
- *
- * @example
- * ```ts
- * import { notebookPage } from "./jupyter.ts";
- * console.log(notebookPage.embedded);
- * ```
- */
-export const notebookPage: PlotlyPage = new PlotlyPage();
-
-/**
  * Something shown in a notebook: a MIME bundle, and whether its HTML
- * draws with plotly.js. As the last expression of a cell it renders
- * itself; {@link show} displays several from one cell. `text` is its
+ * draws with plotly.js. Pass views to {@link show}, which files them under
+ * the running cell even on Run All; as the last expression of a cell a
+ * view also renders itself, which is fine cell by cell (the Deno kernel
+ * may file a cell's value under the next queued cell). `text` is its
  * plain-text form.
  *
  * @example
@@ -146,13 +105,11 @@ export const notebookPage: PlotlyPage = new PlotlyPage();
 export class View {
   /**
    * @param bundle What to show.
-   * @param usesPlotly True for charts: the first one shown carries plotly.js.
-   * @param page Where plotly.js is tracked (default: this kernel's page).
+   * @param usesPlotly True for charts: plotly.js must be next to the notebook.
    */
   constructor(
     readonly bundle: MediaBundle,
     readonly usesPlotly = false,
-    readonly page: PlotlyPage = notebookPage,
   ) {}
 
   /** The plain-text form. */
@@ -168,10 +125,9 @@ export class View {
    * const bundle = await view[DISPLAY]();
    * ```
    */
-  [DISPLAY](): Promise<MediaBundle> {
-    return this.usesPlotly
-      ? this.page.withLoader(this.bundle)
-      : Promise.resolve(this.bundle);
+  async [DISPLAY](): Promise<MediaBundle> {
+    if (this.usesPlotly) await preparePlotly();
+    return this.bundle;
   }
 
   /** The plain-text form, for `console.log` and string templates. */
@@ -181,8 +137,10 @@ export class View {
 }
 
 /**
- * Shows views one after another as outputs of the running cell; outside
- * Jupyter, prints their plain text.
+ * Shows views one after another as outputs of the running cell, and
+ * returns once the kernel has published them (see `flushOutputs`), so the
+ * front end files every one under this cell even when it has queued the
+ * next cells (Run All). Outside Jupyter, prints their plain text.
  *
  * @example
  * ```ts
@@ -191,13 +149,14 @@ export class View {
  * ```
  */
 export async function show(...views: View[]): Promise<void> {
-  for (const view of views) {
-    if (inJupyter()) {
-      await Deno.jupyter.display(await view[DISPLAY](), { raw: true });
-    } else {
-      console.log(view.text);
-    }
+  if (!inJupyter()) {
+    for (const view of views) console.log(view.text);
+    return;
   }
+  for (const view of views) {
+    await Deno.jupyter.display(await view[DISPLAY](), { raw: true });
+  }
+  await flushOutputs();
 }
 
 /**
@@ -252,23 +211,24 @@ export interface LiveChartOptions {
   maxPoints?: number;
   /** Where bundles go (default: the Jupyter kernel; outside it, the console). */
   sink?: DisplaySink;
-  /** Where plotly.js is tracked (default: this kernel's page). */
-  page?: PlotlyPage;
+  /** Awaited at `close`, after the last update (default: `flushOutputs`). */
+  flush?: () => Promise<unknown>;
 }
 
 /**
  * A progress line and a loss/accuracy chart that update in place while a
- * model trains: pass {@link LiveTrainingChart.onBatch} and
- * {@link LiveTrainingChart.onEpoch} to `trainModel`, then await
+ * model trains: pass {@link LiveTrainingChart.callbacks} (`onBatch`,
+ * `onEpoch`, `onStop`) to `trainModel`, then await
  * {@link LiveTrainingChart.close}. The chart is redrawn at most once per
  * `minIntervalMs` and after every epoch; the last redraw, at `close`,
- * shows the whole run. Outside Jupyter it prints one line per epoch.
+ * shows the whole run, and says where it stopped if Stop ended it early.
+ * Outside Jupyter it prints one line per epoch.
  *
  * @example
  * ```ts
  * import { LiveTrainingChart } from "./jupyter.ts";
  * const live = new LiveTrainingChart({ epochs: 1 });
- * await trainModel(model, train, test, { epochs: 1, onBatch: live.onBatch, onEpoch: live.onEpoch });
+ * await trainModel(model, train, test, { epochs: 1, ...live.callbacks });
  * await live.close();
  * ```
  */
@@ -279,13 +239,14 @@ export class LiveTrainingChart {
   #points: TrainingPoint[] = [];
   #history: EpochRecord[] = [];
   #last: BatchProgress | null = null;
+  #stop: TrainStop | null = null;
   #lastSent = -Infinity;
   #started = false;
   #queue: Promise<void> = Promise.resolve();
   #error: unknown = undefined;
   #startTime = performance.now();
   readonly #sink: DisplaySink | null;
-  readonly #page: PlotlyPage;
+  readonly #flush: () => Promise<unknown>;
   readonly #interval: number;
   readonly #maxPoints: number;
 
@@ -297,7 +258,8 @@ export class LiveTrainingChart {
     }
     this.epochs = options.epochs;
     this.#sink = options.sink ?? (inJupyter() ? jupyterSink() : null);
-    this.#page = options.page ?? notebookPage;
+    this.#flush = options.flush ??
+      (options.sink ? () => Promise.resolve() : () => flushOutputs());
     this.#interval = options.minIntervalMs ?? 1000;
     this.#maxPoints = options.maxPoints ?? 400;
   }
@@ -305,6 +267,32 @@ export class LiveTrainingChart {
   /** The training points drawn so far (a copy). */
   get points(): TrainingPoint[] {
     return [...this.#points];
+  }
+
+  /** Where training stopped early, once `onStop` has been called. */
+  get stopped(): TrainStop | null {
+    return this.#stop;
+  }
+
+  /**
+   * The three callbacks of `trainModel` this chart follows, to spread into
+   * its options.
+   *
+   * @example
+   * ```ts
+   * await trainModel(model, train, test, { epochs: 2, ...live.callbacks });
+   * ```
+   */
+  get callbacks(): {
+    onBatch: (p: BatchProgress) => void;
+    onEpoch: (r: EpochRecord) => void;
+    onStop: (s: TrainStop) => void;
+  } {
+    return {
+      onBatch: this.onBatch,
+      onEpoch: this.onEpoch,
+      onStop: this.onStop,
+    };
   }
 
   /** Call after every batch (pass as `onBatch` to `trainModel`). */
@@ -334,21 +322,31 @@ export class LiveTrainingChart {
     this.#send();
   };
 
+  /** Call when training stops early (pass as `onStop` to `trainModel`). */
+  readonly onStop = (stop: TrainStop): void => {
+    this.#stop = stop;
+    if (this.#sink === null) console.log(describeStop(stop));
+  };
+
   /**
-   * Draws the final state and waits until every update has been sent.
+   * Draws the final state, and waits until every update has been sent and
+   * published under the running cell.
    *
    * @throws the first error a display call raised, if any.
    */
   async close(): Promise<void> {
     this.#send(true);
     await this.#queue;
+    if (this.#sink !== null) await this.#flush();
     if (this.#error !== undefined) throw this.#error;
   }
 
   #progressText(final: boolean): string {
     const lines = this.#history.map((r) => formatEpochLine(r, this.epochs));
     const seconds = (performance.now() - this.#startTime) / 1000;
-    if (final) {
+    if (final && this.#stop !== null) {
+      lines.push(describeStop(this.#stop));
+    } else if (final) {
       lines.push(
         `done: ${this.#history.length} epoch(s) in ${formatDuration(seconds)}`,
       );
@@ -362,6 +360,10 @@ export class LiveTrainingChart {
 
   #title(final: boolean): string {
     const p = this.#last;
+    if (final && this.#stop !== null) {
+      const s = this.#stop;
+      return `Training: stopped in epoch ${s.epoch}/${this.epochs}, after batch ${s.batch}/${s.batches}`;
+    }
     if (final || p === null) {
       return `Training: ${this.#history.length}/${this.epochs} epoch(s)${
         final ? " done" : ""
@@ -391,14 +393,7 @@ export class LiveTrainingChart {
       try {
         const update = this.#started;
         if (!update) {
-          const loader = await this.#page.takeLoader();
-          if (loader !== "") {
-            await sink({
-              "text/html": loader,
-              "text/plain":
-                "(plotly.js, embedded for the charts of this notebook)",
-            }, { update: false });
-          }
+          await preparePlotly();
           this.#started = true;
         }
         await sink(progress, { id: this.progressId, update });

@@ -32,6 +32,8 @@ export * from "./outputs.ts";
 export * from "./preprocess.ts";
 export * from "./display.ts";
 export * from "./jupyter.ts";
+export { flushOutputs } from "./iopub.ts";
+export { onInterrupt } from "./interrupt.ts";
 export * from "./views.ts";
 export { decodePng, encodePng } from "./image/png.ts";
 export { type MontageOptions, renderMontage } from "./image/montage.ts";

@@ -19,6 +19,7 @@ import { PIXELS, type Split } from "./data.ts";
 import { DecayedMomentumSGD } from "./optimizer.ts";
 import { makeRng, shuffledIndices } from "./random.ts";
 import type { EpochRecord } from "./types.ts";
+import { inJupyterKernel, onInterrupt } from "./interrupt.ts";
 
 /**
  * A training recipe: optimizer settings, batch size, epochs, and what is
@@ -163,6 +164,57 @@ export interface TrainOptions {
   onEpoch?: (record: EpochRecord) => void;
   /** Batch size used for validation (default 256; does not change results). */
   validationBatchSize?: number;
+  /** Stops training after the current batch once aborted. */
+  signal?: AbortSignal;
+  /**
+   * Stop after the current batch on an interrupt: Jupyter's Stop button,
+   * or Ctrl-C (default: true inside the Jupyter kernel, false elsewhere).
+   * The listener is removed when training ends.
+   */
+  stopOnInterrupt?: boolean;
+  /** Called once if training stops early (see {@link TrainStop}). */
+  onStop?: (stop: TrainStop) => void;
+}
+
+/**
+ * Where and why a run stopped before its last epoch: after `batch` of the
+ * `batches` of epoch `epoch` (1-based). The model keeps the weights of
+ * that batch; the history holds only the epochs before it (the stopped
+ * epoch has no validation).
+ *
+ * @example
+ * ```ts
+ * import { describeStop, type TrainStop } from "./train.ts";
+ * const s: TrainStop = { epoch: 2, batch: 40, batches: 63, reason: "interrupt", completedEpochs: 1 };
+ * console.log(describeStop(s));
+ * ```
+ */
+export interface TrainStop {
+  epoch: number;
+  batch: number;
+  batches: number;
+  /** "interrupt": Jupyter's Stop or Ctrl-C; "signal": the `signal` option. */
+  reason: "interrupt" | "signal";
+  /** Epochs finished (and validated) before the stop. */
+  completedEpochs: number;
+}
+
+/**
+ * One line saying where a run stopped and what it kept.
+ *
+ * @example
+ * ```ts
+ * import { describeStop } from "./train.ts";
+ * describeStop({ epoch: 2, batch: 40, batches: 63, reason: "interrupt", completedEpochs: 1 });
+ * // "Stopped on interrupt in epoch 2 after batch 40 of 63: the model keeps the weights of that batch; the history has 1 complete epoch."
+ * ```
+ */
+export function describeStop(stop: TrainStop): string {
+  const why = stop.reason === "interrupt" ? "on interrupt" : "on request";
+  const n = stop.completedEpochs;
+  return `Stopped ${why} in epoch ${stop.epoch} after batch ${stop.batch} of ${stop.batches}: the model keeps the weights of that batch; the history has ${n} complete epoch${
+    n === 1 ? "" : "s"
+  }.`;
 }
 
 /**
@@ -177,6 +229,8 @@ export interface TrainResult {
   history: EpochRecord[];
   /** Wall-clock seconds of the whole run. */
   seconds: number;
+  /** Where the run stopped early, or null if it ran all its epochs. */
+  stopped: TrainStop | null;
 }
 
 /**
@@ -211,6 +265,10 @@ export function compileForRecipe(
  * `validation` after every epoch. Shuffles each epoch with a seeded
  * generator, decays the learning rate per batch, and reports progress.
  * Compiles the model for the recipe first. Disposes every tensor it makes.
+ *
+ * Stops after the current batch when `signal` is aborted or, inside
+ * Jupyter, when the kernel is interrupted (Stop); the result then says
+ * where ({@link TrainStop}) and the model can be used or trained further.
  *
  * @example
  * ```ts
@@ -259,6 +317,14 @@ export async function trainModel(
   const valY = validation ? labelsToOneHot(validation.labels) : null;
   const history: EpochRecord[] = [];
   const runStart = performance.now();
+  let stopped: TrainStop | null = null;
+  let interrupted = false;
+  const requestedStop = (): TrainStop["reason"] | null =>
+    interrupted ? "interrupt" : options.signal?.aborted ? "signal" : null;
+  const listen = options.stopOnInterrupt ?? inJupyterKernel();
+  const stopListening = listen
+    ? onInterrupt(() => interrupted = true)
+    : () => {};
   let epochStart = 0,
     trainEnd = 0,
     lossSum = 0,
@@ -267,6 +333,17 @@ export async function trainModel(
     lastLr = 0;
 
   try {
+    const early = requestedStop();
+    if (early !== null) {
+      stopped = {
+        epoch: 1,
+        batch: 0,
+        batches,
+        reason: early,
+        completedEpochs: 0,
+      };
+      return { history, seconds: 0, stopped };
+    }
     await model.fitDataset(dataset, {
       epochs,
       validationData: valX && valY ? [valX, valY] : undefined,
@@ -299,8 +376,21 @@ export async function trainModel(
             secondsLeft: (train.count - seen) / ips,
             lr: lastLr,
           });
+          const reason = requestedStop();
+          if (reason !== null && stopped === null) {
+            stopped = {
+              epoch: history.length + 1,
+              batch: batch + 1,
+              batches,
+              reason,
+              completedEpochs: history.length,
+            };
+            model.stopTraining = true;
+          }
         },
         onEpochEnd: (epoch, logs) => {
+          // A stopped epoch is not complete: it has no validation.
+          if (stopped !== null) return;
           const trainSeconds = (trainEnd - epochStart) / 1000;
           const record: EpochRecord = {
             epoch: epoch + 1,
@@ -318,8 +408,10 @@ export async function trainModel(
       },
     });
   } finally {
+    stopListening();
     tf.dispose([valX, valY].filter((t) => t !== null) as tf.Tensor[]);
     optimizer.dispose();
   }
-  return { history, seconds: (performance.now() - runStart) / 1000 };
+  if (stopped !== null) options.onStop?.(stopped);
+  return { history, seconds: (performance.now() - runStart) / 1000, stopped };
 }

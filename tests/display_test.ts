@@ -32,8 +32,8 @@ import {
   notebookSettings,
   perClassAccuracyView,
   PLOTLY_MIME,
-  plotlyLoaderHtml,
-  PlotlyPage,
+  PLOTLY_SRC,
+  plotlyPageScript,
   predictionsView,
   preparedImageBundle,
   prepareImage,
@@ -53,32 +53,6 @@ import { createImage, fillRect } from "../lib/image/raster.ts";
 
 // Started once, at module level, as the other test modules do.
 const backendInfo = await initWasmBackend();
-
-const FAKE_PLOTLY =
-  "window.Plotly = { newPlot: function (el, data, layout) { window.drawn.push([el.id, data, layout]); } };";
-
-/** A page whose plotly.js is a stand-in that records what it draws. */
-const fakePage = () => new PlotlyPage(() => Promise.resolve(FAKE_PLOTLY));
-
-/** The bodies of the `<script>` elements of an HTML fragment, in order. */
-function scripts(html: string): string[] {
-  return [...html.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((m) => m[1]);
-}
-
-/** A tiny DOM: elements by id that remember their text. */
-function fakeBrowser() {
-  const elements = new Map<string, { id: string; textContent: string }>();
-  const window: Record<string, unknown> = { drawn: [] };
-  const document = {
-    getElementById: (id: string) => {
-      if (!elements.has(id)) elements.set(id, { id, textContent: "pending" });
-      return elements.get(id);
-    },
-  };
-  const run = (code: string) =>
-    new Function("window", "document", code)(window, document);
-  return { window, run, drawn: () => window.drawn as unknown[][] };
-}
 
 function split(count: number): Split {
   const images = new Uint8Array(count * 784);
@@ -117,7 +91,7 @@ function progress(epoch: number, batch: number, batches = 5): BatchProgress {
   };
 }
 
-Deno.test("figureBundle: plotly JSON, HTML that draws it, plain text", () => {
+Deno.test("figureBundle: plotly JSON, HTML that loads plotly.js from next to the notebook, plain text", () => {
   const fig = topKFigure([0.1, 0.7, 0.2], ["Bag", "Coat", "Dress"], 2);
   const b = figureBundle(fig, { id: "top-chart" });
   assert.deepEqual(Object.keys(b), [PLOTLY_MIME, "text/html", "text/plain"]);
@@ -125,25 +99,36 @@ Deno.test("figureBundle: plotly JSON, HTML that draws it, plain text", () => {
   assert.equal(b["text/plain"], "Top 2 predictions (trace 1: 2 points)");
   const html = b["text/html"] as string;
   assert.match(html, /<div class="fmnist-chart" id="top-chart"/);
+  assert.match(
+    html,
+    /<span class="fmnist-plotly-src" hidden src="_static\/plotly-4\.1\.2\.min\.js"><\/span>/,
+  );
   assert.doesNotMatch(html, /<script src|https?:\/\//);
+  // Small: the library itself is never in an output.
+  assert.ok(html.length < 8_000, `${html.length} characters`);
   assert.equal(
     figureBundle(fig, { id: "x", plain: "custom" })["text/plain"],
     "custom",
   );
 });
 
-Deno.test("charts draw once plotly.js is on the page, whichever comes first", () => {
-  const fig = topKFigure([0.3, 0.7], ["Bag", "Coat"], 2);
-  // Chart first, library later (the queue), then a chart after the library.
-  const b = fakeBrowser();
-  for (const s of scripts(figureHtmlFragment(fig, "a"))) b.run(s);
-  assert.equal(b.drawn().length, 0);
-  for (const s of scripts(plotlyLoaderHtml(FAKE_PLOTLY))) b.run(s);
-  assert.equal(b.drawn().length, 1);
-  assert.equal(b.drawn()[0][0], "a");
-  assert.deepEqual(b.drawn()[0][1], fig.data);
-  for (const s of scripts(figureHtmlFragment(fig, "b"))) b.run(s);
-  assert.deepEqual(b.drawn().map((d) => d[0]), ["a", "b"]);
+Deno.test("PLOTLY_SRC names the pinned plotly.js, and the page script defines it as a global", async () => {
+  const pkg = JSON.parse(
+    await Deno.readTextFile(
+      new URL(
+        "../node_modules/plotly.js-dist-min/package.json",
+        import.meta.url,
+      ),
+    ),
+  );
+  assert.equal(PLOTLY_SRC, `_static/plotly-${pkg.version}.min.js`);
+  const page = plotlyPageScript(
+    "window.Plotly = { typeof_module: typeof module };",
+  );
+  const window: Record<string, unknown> = {};
+  const body = /<script>([\s\S]*)<\/script>/.exec(page)![1];
+  new Function("window", body)(window);
+  assert.deepEqual(window.Plotly, { typeof_module: "undefined" });
 });
 
 Deno.test("chart HTML cannot be broken out of by its data", () => {
@@ -151,8 +136,8 @@ Deno.test("chart HTML cannot be broken out of by its data", () => {
   const html = figureHtmlFragment(fig, 'id"<x>');
   assert.equal(html.match(/<\/script>/g)?.length, 1);
   assert.match(html, /id="id&quot;&lt;x&gt;"/);
-  const loader = plotlyLoaderHtml('var s = "</script>";');
-  assert.equal(loader.match(/<\/script>/g)?.length, 2);
+  const page = plotlyPageScript('var s = "</script>";');
+  assert.equal(page.match(/<\/script>/g)?.length, 1);
 });
 
 Deno.test("describeFigure names the title and the traces", () => {
@@ -270,27 +255,14 @@ Deno.test("mistakesBundle and preparedImageBundle show pictures with their facts
   });
 });
 
-Deno.test("a View renders itself; the first chart on a page carries plotly.js, later ones not", async () => {
-  const page = fakePage();
+Deno.test("a View renders itself as its bundle", async () => {
   const fig = topKFigure([0.5, 0.5], ["Bag", "Coat"], 2);
-  const first = new View(figureBundle(fig, { id: "one" }), true, page);
-  const second = new View(figureBundle(fig, { id: "two" }), true, page);
-  const table = new View(
-    { "text/plain": "t", "text/html": "<b>t</b>" },
-    false,
-    page,
-  );
+  const chart = new View(figureBundle(fig, { id: "one" }), true);
+  const table = new View({ "text/plain": "t", "text/html": "<b>t</b>" });
   assert.equal(DISPLAY, Symbol.for("Jupyter.display"));
   assert.deepEqual(await table[DISPLAY](), table.bundle);
-  const a = await first[DISPLAY]();
-  assert.ok((a["text/html"] as string).includes(FAKE_PLOTLY));
-  assert.ok(
-    (a["text/html"] as string).endsWith(first.bundle["text/html"] as string),
-  );
-  assert.equal(a[PLOTLY_MIME], fig);
-  const b = await second[DISPLAY]();
-  assert.equal(b["text/html"], second.bundle["text/html"]);
-  assert.equal(page.embedded, true);
+  assert.deepEqual(await chart[DISPLAY](), chart.bundle);
+  assert.equal(chart.usesPlotly, true);
   assert.equal(String(table), "t");
 });
 
@@ -328,16 +300,14 @@ Deno.test("LiveTrainingChart: one progress line and one chart, created once, the
     epochs: 2,
     minIntervalMs: 0,
     sink,
-    page: fakePage(),
   });
   await trainTwoEpochs(live);
 
-  // First the library, then the two outputs, then only updates of them.
-  assert.equal(sent[0].id, undefined);
-  assert.ok((sent[0].bundle["text/html"] as string).includes(FAKE_PLOTLY));
-  const created = sent.filter((s) => s.id !== undefined && !s.update);
+  // The two outputs, then only updates of them.
+  const created = sent.filter((s) => !s.update);
   assert.deepEqual(created.map((s) => s.id), [live.progressId, live.chartId]);
-  const updates = sent.slice(3);
+  assert.deepEqual(sent.slice(0, 2), created);
+  const updates = sent.slice(2);
   assert.ok(updates.length >= 10);
   assert.ok(
     updates.every((s) =>
@@ -345,11 +315,6 @@ Deno.test("LiveTrainingChart: one progress line and one chart, created once, the
     ),
   );
   const charts = sent.filter((s) => s.id === live.chartId);
-  assert.ok(
-    charts.every((s) =>
-      !(s.bundle["text/html"] as string).includes(FAKE_PLOTLY)
-    ),
-  );
 
   // The last chart shows the whole run.
   const last = charts.at(-1)!.bundle[PLOTLY_MIME] as {
@@ -374,6 +339,50 @@ Deno.test("LiveTrainingChart: one progress line and one chart, created once, the
   assert.equal(live.points.length, 10);
 });
 
+Deno.test("LiveTrainingChart: a stopped run ends with where it stopped", async () => {
+  const sent: Array<{ bundle: MediaBundle; id?: string }> = [];
+  let flushed = 0;
+  const live = new LiveTrainingChart({
+    epochs: 3,
+    minIntervalMs: 0,
+    sink: (bundle, o) => {
+      sent.push({ bundle, ...o });
+      return Promise.resolve();
+    },
+    flush: () => Promise.resolve(flushed++),
+  });
+  for (let b = 1; b <= 5; b++) live.onBatch(progress(1, b));
+  live.onEpoch(record(1));
+  live.onBatch(progress(2, 1));
+  live.onBatch(progress(2, 2));
+  const stop = {
+    epoch: 2,
+    batch: 2,
+    batches: 5,
+    reason: "interrupt" as const,
+    completedEpochs: 1,
+  };
+  live.onStop(stop);
+  await live.close();
+  assert.equal(flushed, 1);
+  assert.deepEqual(live.stopped, stop);
+  const progressSent = sent.filter((s) => s.id === live.progressId).at(-1)!;
+  assert.equal(
+    String(progressSent.bundle["text/plain"]).split("\n").at(-1),
+    "Stopped on interrupt in epoch 2 after batch 2 of 5: the model keeps the weights of that batch; the history has 1 complete epoch.",
+  );
+  const chart = sent.filter((s) => s.id === live.chartId).at(-1)!;
+  assert.match(
+    String(chart.bundle["text/plain"]),
+    /^Training: stopped in epoch 2\/3, after batch 2\/5\n/,
+  );
+  assert.deepEqual(Object.keys(live.callbacks), [
+    "onBatch",
+    "onEpoch",
+    "onStop",
+  ]);
+});
+
 Deno.test("LiveTrainingChart: redraws are throttled but every epoch end is drawn", async () => {
   const chartSends: string[] = [];
   const sink: DisplaySink = (bundle, o) => {
@@ -386,7 +395,6 @@ Deno.test("LiveTrainingChart: redraws are throttled but every epoch end is drawn
     epochs: 2,
     minIntervalMs: 1e9,
     sink,
-    page: fakePage(),
   });
   await trainTwoEpochs(live);
   // The first batch, two epoch ends, and the close.
@@ -403,7 +411,6 @@ Deno.test("LiveTrainingChart: keeps at most maxPoints; reports a failing display
     epochs: 1,
     maxPoints: 10,
     minIntervalMs: 0,
-    page: fakePage(),
     sink: () => Promise.reject(new Error("kernel gone")),
   });
   for (let b = 1; b <= 100; b++) live.onBatch(progress(1, b, 100));

@@ -22,6 +22,8 @@ import {
   notebookSettings,
 } from "../settings.ts";
 import { formatDuration } from "../progress.ts";
+import { plotlyPageScript } from "../display.ts";
+import { plotlyJsSource } from "../image/plotly_source.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -92,6 +94,23 @@ function defaultJupyter(): string {
 /** The last lines of a failed run's output, which hold the cell's error. */
 function tail(text: string, lines = 40): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/**
+ * Puts plotly.js into the `<head>` of an exported page that has charts, so
+ * they draw from the file alone (in Jupyter they load it from the server).
+ */
+async function embedPlotly(path: string): Promise<void> {
+  const html = await Deno.readTextFile(path);
+  if (!html.includes('class="fmnist-chart"')) return;
+  const at = html.indexOf("</head>");
+  if (at < 0) throw new Error(`${path} has no </head>; cannot add plotly.js.`);
+  const page = `${html.slice(0, at)}${
+    plotlyPageScript(await plotlyJsSource())
+  }\n${html.slice(at)}`;
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  await Deno.writeTextFile(tmp, page);
+  await Deno.rename(tmp, path);
 }
 
 async function main(): Promise<void> {
@@ -227,6 +246,7 @@ async function main(): Promise<void> {
       console.error(tail(html.stderr));
       throw new Error(`rendering ${name}.ipynb to HTML failed (see above).`);
     }
+    await embedPlotly(join(outDir, `${name}.html`));
     console.log(
       `${name}: executed in ${
         formatDuration((performance.now() - t0) / 1000)

@@ -95,3 +95,72 @@ export function plotlyJsSource(): Promise<string> {
   });
   return cached;
 }
+
+/** The version named in plotly.js's header comment ("plotly.js v4.1.2"). */
+export function plotlyVersionOf(source: string): string | null {
+  return /plotly\.js v(\d+\.\d+\.\d+)/.exec(source.slice(0, 500))?.[1] ?? null;
+}
+
+const written = new Map<string, Promise<string>>();
+
+async function writeAsset(dir: string, src: string): Promise<string> {
+  const source = await plotlyJsSource();
+  const wanted = /plotly-(\d+\.\d+\.\d+)\.min\.js$/.exec(src)?.[1];
+  const version = plotlyVersionOf(source);
+  if (wanted !== undefined && version !== wanted) {
+    throw new Error(
+      `node_modules has plotly.js ${
+        version ?? "of unknown version"
+      } where the charts expect ${wanted}; run \`deno install\` in the project root.`,
+    );
+  }
+  const path = join(dir, src);
+  const bytes = new TextEncoder().encode(source);
+  try {
+    if ((await Deno.stat(path)).size === bytes.length) return path;
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  await Deno.mkdir(dirname(path), { recursive: true });
+  // Whole or not at all: a reader never sees half a file.
+  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  try {
+    await Deno.writeFile(tmp, bytes);
+    await Deno.rename(tmp, path);
+  } catch (e) {
+    await Deno.remove(tmp).catch(() => {});
+    throw e;
+  }
+  return path;
+}
+
+/**
+ * Makes sure plotly.js is at `src` (a path relative to `dir`) so the
+ * charts' HTML can load it from the Jupyter server: writes the pinned
+ * package's `plotly.min.js` there unless a file of the same size already
+ * is. Once per folder and process; resolves to the file's path. Rejects
+ * with a sentence saying what to do when the package is missing, its
+ * version is not the one `src` names, or the folder cannot be written.
+ *
+ * @example
+ * ```ts
+ * import { ensurePlotlyAsset } from "./plotly_source.ts";
+ * await ensurePlotlyAsset(Deno.cwd(), "_static/plotly-4.1.2.min.js");
+ * ```
+ */
+export function ensurePlotlyAsset(dir: string, src: string): Promise<string> {
+  const key = join(dir, src);
+  let pending = written.get(key);
+  if (pending === undefined) {
+    pending = writeAsset(dir, src).catch((e) => {
+      written.delete(key);
+      throw new Error(
+        `cannot write plotly.js to ${key} for the charts: ${
+          (e as Error).message
+        }`,
+      );
+    });
+    written.set(key, pending);
+  }
+  return pending;
+}

@@ -26,7 +26,7 @@ import {
 } from "./display.ts";
 import { ensurePlotlyAsset } from "./image/plotly_source.ts";
 import { flushOutputs } from "./iopub.ts";
-import { inJupyterKernel } from "./interrupt.ts";
+import { guardKernelInterrupts, inJupyterKernel } from "./interrupt.ts";
 import { liveTrainingFigure, type TrainingPoint } from "./plots.ts";
 import {
   formatDuration,
@@ -35,6 +35,10 @@ import {
 } from "./progress.ts";
 import { type BatchProgress, describeStop, type TrainStop } from "./train.ts";
 import type { EpochRecord } from "./types.ts";
+
+// In the kernel, Stop (SIGINT) must never end the process: Deno's kernel has
+// no handler of its own and would exit, losing the notebook's state.
+guardKernelInterrupts();
 
 /**
  * The symbol a Jupyter-displayable object's method is keyed by: the same

@@ -322,6 +322,8 @@ export async function trainModel(
   const requestedStop = (): TrainStop["reason"] | null =>
     interrupted ? "interrupt" : options.signal?.aborted ? "signal" : null;
   const listen = options.stopOnInterrupt ?? inJupyterKernel();
+  const yieldEveryMs = listen || options.signal ? 100 : 0;
+  let lastYield = performance.now();
   const stopListening = listen
     ? onInterrupt(() => interrupted = true)
     : () => {};
@@ -357,7 +359,7 @@ export async function trainModel(
         onBatchBegin: () => {
           lastLr = optimizer.learningRate;
         },
-        onBatchEnd: (batch, logs) => {
+        onBatchEnd: async (batch, logs) => {
           const size = Math.min(batchSize, train.count - batch * batchSize);
           lossSum += (logs?.loss ?? NaN) * size;
           accSum += (logs?.acc ?? NaN) * size;
@@ -376,6 +378,12 @@ export async function trainModel(
             secondsLeft: (train.count - seen) / ips,
             lr: lastLr,
           });
+          // An interrupt is delivered by the event loop: give it a turn
+          // every ~100 ms (tfjs's own yields can be an epoch apart).
+          if (yieldEveryMs > 0 && trainEnd - lastYield >= yieldEveryMs) {
+            await new Promise((resolve) => setTimeout(resolve, 0));
+            lastYield = performance.now();
+          }
           const reason = requestedStop();
           if (reason !== null && stopped === null) {
             stopped = {

@@ -50,6 +50,12 @@ import {
   View,
 } from "../lib/mod.ts";
 import { createImage, fillRect } from "../lib/image/raster.ts";
+import type { LoaderPageReport } from "./jupyter/chart_loader.ts";
+import {
+  ensurePlotlyAsset,
+  plotlyJsSource,
+} from "../lib/image/plotly_source.ts";
+import { join } from "node:path";
 
 // Started once, at module level, as the other test modules do.
 const backendInfo = await initWasmBackend();
@@ -536,5 +542,78 @@ Deno.test("views of settings, data, backend and model", () => {
     assert.match(text, /\(batch, 28, 28, 32\)\s+320/);
   } finally {
     model.dispose();
+  }
+});
+
+Deno.test("chart HTML draws in Chromium as JupyterLab and the classic Notebook insert it, fetching plotly.js once; says why when it cannot", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("./jupyter/chart_loader.ts", import.meta.url).pathname,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  const report: Record<string, LoaderPageReport> = JSON.parse(
+    new TextDecoder().decode(out.stdout),
+  );
+  for (const kind of ["lab", "classic"]) {
+    const r = report[kind];
+    assert.deepEqual(r.errors, [], kind);
+    assert.equal(r.drawn, 2, `${kind}: ${r.texts}`);
+    assert.equal(r.plotlyRequests.length, 1, `${kind}: ${r.plotlyRequests}`);
+  }
+  // JupyterLab: the address it resolved the marker to, cache-buster and all.
+  assert.match(
+    report.lab.plotlyRequests[0],
+    /^\/files\/nb\/_static\/plotly-4\.1\.2\.min\.js\?\d+$/,
+  );
+  // Classic: the notebook's folder from the page, under the base URL.
+  assert.equal(
+    report.classic.plotlyRequests[0],
+    "/files/nb/_static/plotly-4.1.2.min.js",
+  );
+  const missing = report.missing;
+  assert.equal(missing.drawn, 0);
+  assert.deepEqual(missing.errors, []);
+  for (const t of missing.texts) {
+    assert.match(
+      t,
+      /^Chart not drawn: plotly\.js did not load from _static\/plotly-4\.1\.2\.min\.js next to this notebook \(\/files\/elsewhere\/_static\/plotly-4\.1\.2\.min\.js: HTTP 404; .*\)\. The library writes that file when it shows a chart: run this cell again\.$/,
+    );
+  }
+});
+
+Deno.test("ensurePlotlyAsset writes the pinned plotly.js next to the notebook once, and says what is wrong when it cannot", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "plotly-asset-" });
+  try {
+    const path = await ensurePlotlyAsset(dir, PLOTLY_SRC);
+    assert.equal(path, join(dir, PLOTLY_SRC));
+    assert.equal(await Deno.readTextFile(path), await plotlyJsSource());
+    assert.equal(
+      ensurePlotlyAsset(dir, PLOTLY_SRC),
+      ensurePlotlyAsset(dir, PLOTLY_SRC),
+    );
+    assert.deepEqual(
+      [...Deno.readDirSync(join(dir, "_static"))].map((e) => e.name),
+      ["plotly-4.1.2.min.js"],
+    );
+    await assert.rejects(
+      ensurePlotlyAsset(dir, "_static/plotly-9.9.9.min.js"),
+      /^Error: cannot write plotly\.js to .*plotly-9\.9\.9\.min\.js for the charts: node_modules has plotly\.js 4\.1\.2 where the charts expect 9\.9\.9; run `deno install` in the project root\.$/,
+    );
+    // A file where the folder should be.
+    const blocked = join(dir, "blocked");
+    await Deno.mkdir(blocked);
+    await Deno.writeTextFile(join(blocked, "_static"), "not a folder");
+    await assert.rejects(
+      ensurePlotlyAsset(blocked, PLOTLY_SRC),
+      /^Error: cannot write plotly\.js to .*blocked\/_static\/plotly-4\.1\.2\.min\.js for the charts: /,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import {
   buildMiniVGGNet,
   DecayedMomentumSGD,
+  describeStop,
   imagesToTensor,
   initWasmBackend,
   labelsToOneHot,
@@ -11,6 +12,7 @@ import {
   trainModel,
 } from "../lib/mod.ts";
 import { makeRng } from "../lib/random.ts";
+import { onInterrupt, simulateInterrupt } from "../lib/interrupt.ts";
 
 await initWasmBackend();
 
@@ -249,5 +251,103 @@ Deno.test("trainModel rejects bad settings with one sentence", async () => {
     () => trainModel(model, synthetic(8, 1), null, { batchSize: 1.5 }),
     /batch size must be a positive integer/,
   );
+  model.dispose();
+});
+
+Deno.test("an aborted signal stops training after the current batch; the model goes on from there", async () => {
+  const model = buildMiniVGGNet({ seed: 12 });
+  const before = tf.memory().numTensors;
+  const controller = new AbortController();
+  const seen: string[] = [];
+  let stops = 0;
+  const result = await trainModel(model, synthetic(64, 8), synthetic(16, 9), {
+    epochs: 3,
+    batchSize: 16,
+    signal: controller.signal,
+    // 4 batches per epoch: abort during the second batch of epoch 2.
+    onBatch: (p) => {
+      seen.push(`${p.epoch}.${p.batch}`);
+      if (p.epoch === 2 && p.batch === 2) controller.abort();
+    },
+    onStop: () => stops++,
+  });
+  assert.deepEqual(seen, ["1.1", "1.2", "1.3", "1.4", "2.1", "2.2"]);
+  assert.deepEqual(result.stopped, {
+    epoch: 2,
+    batch: 2,
+    batches: 4,
+    reason: "signal",
+    completedEpochs: 1,
+  });
+  assert.equal(stops, 1);
+  assert.equal(result.history.length, 1, "the stopped epoch is not recorded");
+  assert.equal(
+    describeStop(result.stopped!),
+    "Stopped on request in epoch 2 after batch 2 of 4: the model keeps the weights of that batch; the history has 1 complete epoch.",
+  );
+  assert.equal(tf.memory().numTensors, before, "nothing left behind");
+  // The model predicts, and trains further.
+  const y = tf.tidy(() => model.predict(tf.zeros([2, 28, 28, 1])) as tf.Tensor);
+  assert.deepEqual(y.shape, [2, 10]);
+  y.dispose();
+  const again = await trainModel(model, synthetic(32, 10), null, {
+    epochs: 1,
+    batchSize: 16,
+  });
+  assert.equal(again.stopped, null);
+  assert.equal(again.history.length, 1);
+  model.dispose();
+});
+
+Deno.test("an interrupt stops training when asked to listen, and only while it trains", async () => {
+  const model = buildMiniVGGNet({ seed: 13 });
+  let other = 0;
+  const off = onInterrupt(() => other++);
+  try {
+    const result = await trainModel(model, synthetic(48, 11), null, {
+      epochs: 2,
+      batchSize: 16,
+      stopOnInterrupt: true,
+      onBatch: (p) => {
+        if (p.batch === 1) simulateInterrupt();
+      },
+    });
+    assert.equal(result.stopped?.reason, "interrupt");
+    assert.equal(result.stopped?.batch, 1);
+    assert.equal(result.stopped?.epoch, 1);
+    assert.equal(result.history.length, 0);
+    // Training no longer listens; other listeners still hear interrupts.
+    simulateInterrupt();
+    assert.equal(other, 2);
+    // Not asked to listen: an interrupt does not stop it.
+    const full = await trainModel(model, synthetic(32, 12), null, {
+      epochs: 1,
+      batchSize: 16,
+      onBatch: () => simulateInterrupt(),
+    });
+    assert.equal(full.stopped, null);
+    assert.equal(full.history.length, 1);
+  } finally {
+    off();
+    model.dispose();
+  }
+});
+
+Deno.test("a signal aborted before training trains nothing", async () => {
+  const model = buildMiniVGGNet({ seed: 14 });
+  const w = Array.from(model.getWeights()[0].dataSync());
+  const result = await trainModel(model, synthetic(16, 13), null, {
+    epochs: 1,
+    batchSize: 8,
+    signal: AbortSignal.abort(),
+  });
+  assert.deepEqual(result.stopped, {
+    epoch: 1,
+    batch: 0,
+    batches: 2,
+    reason: "signal",
+    completedEpochs: 0,
+  });
+  assert.deepEqual(Array.from(model.getWeights()[0].dataSync()), w);
   model.dispose();
 });

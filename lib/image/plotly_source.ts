@@ -1,7 +1,8 @@
 /**
  * Reads the minified plotly.js bundle of the npm package `plotly.js-dist-min`
  * (mapped in `deno.json`), to embed in standalone HTML pages with
- * `figureHtml` from `lib/plots.ts`. This module does I/O: it needs read
+ * `figureHtml` from `lib/plots.ts`, and writes it next to a notebook for
+ * the charts of the Jupyter kernel ({@link ensurePlotlyAsset}). This module does I/O: it needs read
  * permission for the project's `node_modules` directory, which exists once
  * `deno install` has run (the project uses `"nodeModulesDir": "auto"`).
  *
@@ -96,7 +97,16 @@ export function plotlyJsSource(): Promise<string> {
   return cached;
 }
 
-/** The version named in plotly.js's header comment ("plotly.js v4.1.2"). */
+/**
+ * The version named in plotly.js's header comment (`plotly.js v4.1.2`), or
+ * null if there is none.
+ *
+ * @example
+ * ```ts
+ * import { plotlyVersionOf } from "./plotly_source.ts";
+ * plotlyVersionOf("/**\n* plotly.js v4.1.2\n*" + "/"); // "4.1.2"
+ * ```
+ */
 export function plotlyVersionOf(source: string): string | null {
   return /plotly\.js v(\d+\.\d+\.\d+)/.exec(source.slice(0, 500))?.[1] ?? null;
 }

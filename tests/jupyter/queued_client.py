@@ -2,13 +2,16 @@
 """Test helper (not a test): queues cells on a Deno kernel the way a front
 end's Run All does, and reports where each output arrived.
 
-Reads JSON from stdin: {"cells": ["code", ...], "cwd": "...", "timeout": s}.
-Sends every cell as an execute_request at once, then reads IOPub until each
-request has been reported idle (and a grace period after, to catch late
-outputs). Prints JSON: per cell, its status and its outputs in arrival
-order, each output with the `text/plain` (or stream text) it carried and
-`late: true` if it came after its request's idle; plus `strays`, outputs
-whose parent is none of the requests.
+Reads JSON from stdin: {"cells": ["code", ...], "cwd": "...", "timeout": s,
+"grace": s, "interrupts": [{"cell": i, "after": s}, ...]}. Sends every cell as an
+execute_request at once, then reads IOPub until each request has been
+reported idle (and a grace period after, to catch late outputs). Each of
+"interrupts" interrupts the kernel as Jupyter's Stop does (SIGINT) `after`
+seconds into cell i. Prints JSON: per cell, its status, when it went busy
+and idle (seconds from the start), and its outputs in arrival order, each
+with the `text/plain` (or stream text) it carried and `late: true` if it
+came after its request's idle; `strays`, outputs whose parent is none of
+the requests; `interrupted_at` (one time per interrupt); and whether the kernel is alive at the end.
 
 Needs Debian's python3-jupyter-client and a kernel spec named by
 KERNEL_NAME (default "deno") on JUPYTER_PATH.
@@ -43,12 +46,21 @@ def main():
         kc.wait_for_ready(timeout=120)
         ids = [kc.execute(code) for code in job["cells"]]
         index = {mid: i for i, mid in enumerate(ids)}
-        cells = [{"outputs": [], "idle": False, "status": None} for _ in ids]
+        cells = [{"outputs": [], "idle": False, "status": None, "busy_at": None, "idle_at": None} for _ in ids]
         strays = []
-        deadline = time.time() + job.get("timeout", 300)
+        start = time.time()
+        deadline = start + job.get("timeout", 300)
         grace_until = None
+        pending = list(job.get("interrupts", []))
+        interrupted_at = []
         while time.time() < deadline:
-            if grace_until is None and all(c["idle"] for c in cells):
+            if pending:
+                busy = cells[pending[0]["cell"]]["busy_at"]
+                if busy is not None and time.time() - start >= busy + pending[0]["after"]:
+                    km.interrupt_kernel()
+                    interrupted_at.append(time.time() - start)
+                    pending.pop(0)
+            if grace_until is None and not pending and all(c["idle"] for c in cells):
                 grace_until = time.time() + job.get("grace", 1.0)
             if grace_until is not None and time.time() > grace_until:
                 break
@@ -59,8 +71,12 @@ def main():
             pid = msg["parent_header"].get("msg_id")
             kind = msg["msg_type"]
             i = index.get(pid)
-            if kind == "status" and i is not None and msg["content"]["execution_state"] == "idle":
+            state = msg["content"].get("execution_state") if kind == "status" else None
+            if state == "busy" and i is not None and cells[i]["busy_at"] is None:
+                cells[i]["busy_at"] = time.time() - start
+            if state == "idle" and i is not None:
                 cells[i]["idle"] = True
+                cells[i]["idle_at"] = time.time() - start
             elif kind in OUTPUT_TYPES:
                 out = {"type": kind, "text": text_of(msg)}
                 if i is None:
@@ -76,7 +92,7 @@ def main():
                     cells[j]["status"] = reply["content"]["status"]
             except Empty:
                 break
-        print(json.dumps({"cells": cells, "strays": strays}))
+        print(json.dumps({"cells": cells, "strays": strays, "interrupted_at": interrupted_at, "alive": km.is_alive()}))
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

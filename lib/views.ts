@@ -2,14 +2,16 @@
  * Notebook views of the library's results: each function takes what a
  * pipeline step returns and gives a {@link View} that renders itself in
  * Jupyter (HTML tables, plotly charts, pictures) and prints as plain text
- * elsewhere. End a cell with one, or pass several to `show`.
+ * elsewhere. Pass them to `show`, which files them under the running cell
+ * even on Run All.
  *
  * @example
  * ```ts
  * import { confusionView, reportView } from "./views.ts";
+ * import { show } from "./jupyter.ts";
  * import { evaluateModel } from "./evaluate.ts";
  * const { report, confusion } = evaluateModel(test.labels, predictions, CLASS_NAMES);
- * reportView(report); // the last line of a cell: the report as a table
+ * await show(reportView(report), confusionView(confusion, CLASS_NAMES));
  * ```
  *
  * @module

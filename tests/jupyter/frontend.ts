@@ -14,7 +14,8 @@
  *   ends, a new cell that predicts with `model`, and the rest of the
  *   notebook.
  *
- * Prints a {@link FrontendReport} as JSON. Screenshots go to `--out`.
+ * Prints a {@link FrontendReport} as JSON (also written to `--out` as
+ * report.json). Screenshots go to `--out`.
  * Runs as its own process with all permissions (playwright-core needs
  * them, see browser.ts):
  *
@@ -623,7 +624,9 @@ async function main(): Promise<void> {
     await browser.close();
     await server.stop();
   }
-  console.log(JSON.stringify(report));
+  const json = JSON.stringify(report);
+  await Deno.writeTextFile(join(OUT, "report.json"), json);
+  console.log(json);
 }
 
 await main();

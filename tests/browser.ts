@@ -11,7 +11,7 @@
  *
  *     deno run -A tests/browser.ts PAGE.html SHOT.png   # prints a PageReport as JSON
  */
-import { chromium } from "playwright-core";
+import { type Browser, chromium } from "playwright-core";
 import { toFileUrl } from "./paths.ts";
 
 /** What one chart `<div>` holds once drawn. */
@@ -40,6 +40,23 @@ export interface PageReport {
 
 export const CHROMIUM = "/usr/bin/chromium";
 
+/** Debian's Chromium, headless, with nothing reaching out on its own. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      "--headless",
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+    ],
+  });
+}
+
 // The callbacks passed to page.evaluate run in the page, where this exists.
 // deno-lint-ignore no-explicit-any
 declare const document: any;
@@ -50,16 +67,7 @@ export async function renderOffline(
   screenshotPath: string,
   timeoutMs = 60_000,
 ): Promise<PageReport> {
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-background-networking",
-    ],
-  });
+  const browser = await launchChromium();
   try {
     const page = await browser.newPage({
       viewport: { width: 1280, height: 900 },

@@ -512,11 +512,13 @@ Deno.test("deno task notebooks runs every notebook with FMNIST_LIMIT, and the HT
           text(o.data?.["text/html"]).includes('class="fmnist-chart"')
         ).length;
         const where = `${nb.name}, loop ${nb.loop}`;
+        assert.equal(nb.rerun === null, charts === 0, `${where}: re-run`);
         for (
           const [which, run] of Object.entries({
             "first Run All": nb.first,
             "second Run All (cleared, same kernel)": nb.second,
             "after a reload": nb.reloaded,
+            "after one chart cell ran again alone": nb.rerun ?? nb.reloaded,
           })
         ) {
           assert.deepEqual(run.cells, expected, `${where}, ${which}: outputs`);

@@ -24,6 +24,7 @@ import {
 import { formatDuration } from "../progress.ts";
 import { plotlyPageScript } from "../display.ts";
 import { plotlyJsSource } from "../image/plotly_source.ts";
+import { writeFileAtomic } from "../files.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
@@ -108,9 +109,7 @@ async function embedPlotly(path: string): Promise<void> {
   const page = `${html.slice(0, at)}${
     plotlyPageScript(await plotlyJsSource())
   }\n${html.slice(at)}`;
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  await Deno.writeTextFile(tmp, page);
-  await Deno.rename(tmp, path);
+  await writeFileAtomic(path, page);
 }
 
 async function main(): Promise<void> {

@@ -18,6 +18,7 @@
 
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { writeFileAtomic } from "../files.ts";
 
 const PACKAGE = "plotly.js-dist-min";
 const BUNDLE = "plotly.min.js";
@@ -131,16 +132,8 @@ async function writeAsset(dir: string, src: string): Promise<string> {
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   }
-  await Deno.mkdir(dirname(path), { recursive: true });
-  // Whole or not at all: a reader never sees half a file.
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
-  try {
-    await Deno.writeFile(tmp, bytes);
-    await Deno.rename(tmp, path);
-  } catch (e) {
-    await Deno.remove(tmp).catch(() => {});
-    throw e;
-  }
+  // Whole or not at all: the server never serves half a file.
+  await writeFileAtomic(path, bytes);
   return path;
 }
 

@@ -20,11 +20,10 @@
  *
  *     deno run -A tests/jupyter/chart_loader.ts
  */
-import { chromium } from "playwright-core";
 import { join } from "node:path";
 import { figureBundle, PLOTLY_SRC } from "../../lib/display.ts";
 import { classBalanceFigure, topKFigure } from "../../lib/plots.ts";
-import { CHROMIUM } from "../browser.ts";
+import { launchChromium } from "../browser.ts";
 import { ROOT } from "../paths.ts";
 
 export interface LoaderPageReport {
@@ -111,16 +110,7 @@ const server = Deno.serve(
 );
 const base = `http://127.0.0.1:${server.addr.port}`;
 
-const browser = await chromium.launch({
-  executablePath: CHROMIUM,
-  headless: true,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-  ],
-});
+const browser = await launchChromium();
 const report: Record<string, LoaderPageReport> = {};
 try {
   for (const kind of ["lab", "classic", "missing"]) {

@@ -468,7 +468,7 @@ Deno.test("deno task notebooks runs every notebook with FMNIST_LIMIT, and the HT
   );
 
   await t.step(
-    "a real front end: the classic Notebook in Chromium, Run All twice per notebook, every output under its own cell, charts drawn, Stop stops training",
+    "a real front end: the classic Notebook in Chromium, Run All twice per notebook, every output under its own cell, charts drawn (also after a reload and a re-run), Stop stops training",
     async () => {
       const loops = Deno.env.get("FRONTEND_LOOPS") ?? "5";
       const started = performance.now();

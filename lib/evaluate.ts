@@ -42,7 +42,9 @@ export interface Predictions {
 
 /**
  * Runs `model.predict` over a split in batches (default 256) and collects
- * probabilities, predicted classes and confidences. Disposes every tensor.
+ * probabilities, predicted classes and confidences. With `flip`, each
+ * image's probabilities are the mean of its own and its mirror image's
+ * (test-time augmentation). Disposes every tensor.
  *
  * @example
  * ```ts
@@ -54,6 +56,7 @@ export function predictSplit(
   model: tf.LayersModel,
   split: Pick<Split, "images" | "count">,
   batchSize = 256,
+  options: { flip?: boolean } = {},
 ): Predictions {
   const classes = (model.outputs[0].shape[1] ?? 10) as number;
   const probabilities = new Float32Array(split.count * classes);
@@ -63,7 +66,11 @@ export function predictSplit(
       const x = imagesToTensor(
         split.images.subarray(start * PIXELS, end * PIXELS),
       );
-      return model.predict(x, { batchSize }) as tf.Tensor;
+      const p = model.predict(x, { batchSize }) as tf.Tensor;
+      if (!options.flip) return p;
+      // Test-time augmentation: the mean with the mirrored images' answer.
+      const mirrored = model.predict(tf.reverse(x, 2), { batchSize });
+      return tf.div(tf.add(p, mirrored as tf.Tensor), 2);
     });
     probabilities.set(probs.dataSync() as Float32Array, start * classes);
     probs.dispose();

@@ -8,7 +8,9 @@
  *
  * tfjs's own `MomentumOptimizer` accumulates raw gradients and scales by the
  * current rate (`w −= lr_t · (m·a + g)`), which differs once the rate
- * decays; this class follows Keras exactly.
+ * decays; this class follows Keras exactly. {@link ScheduledMomentumSGD}
+ * is the same update with any schedule of the recipes (`recipes.ts`) and
+ * an L2 weight decay.
  *
  * @example
  * ```ts
@@ -21,6 +23,7 @@
  */
 import { tf } from "./tf.ts";
 import { MOMENTUM_UPDATE } from "./backend/kernels/momentum_update.ts";
+import { learningRateAt, type LearningRateSchedule } from "./recipes.ts";
 
 /**
  * SGD with momentum and per-batch time-based decay (Keras 2 semantics).
@@ -35,6 +38,8 @@ export class DecayedMomentumSGD extends tf.Optimizer {
   /** Name used by tfjs serialization. */
   static className = "DecayedMomentumSGD";
   private velocities = new Map<string, tf.Variable>();
+  /** L2 penalty added to the gradients of kernels (variables of rank ≥ 2). */
+  protected weightDecay = 0;
 
   constructor(
     readonly initialLearningRate: number,
@@ -68,12 +73,15 @@ export class DecayedMomentumSGD extends tf.Optimizer {
       for (const [name, grad] of entries) {
         if (grad == null) continue;
         const value = tf.engine().registeredVariables[name];
+        const g = this.weightDecay > 0 && value.rank >= 2
+          ? tf.add(grad, tf.mul(value, tf.scalar(this.weightDecay)))
+          : grad;
         let v = this.velocities.get(name);
         if (v === undefined) {
           v = tf.variable(tf.zerosLike(value), false);
           this.velocities.set(name, v);
         }
-        const [next, updated] = this.update(value, v, grad, lr);
+        const [next, updated] = this.update(value, v, g, lr);
         v.assign(next);
         value.assign(updated);
       }
@@ -129,3 +137,64 @@ export class DecayedMomentumSGD extends tf.Optimizer {
     return new cls(config.initialLearningRate, config.momentum, config.decay);
   }
 }
+
+tf.serialization.registerClass(DecayedMomentumSGD);
+
+/**
+ * SGD with momentum (the same update as {@link DecayedMomentumSGD}) whose
+ * learning rate follows a recipe's schedule over a run of `totalSteps`
+ * batches, with an optional L2 weight decay on the kernels of the
+ * convolutions and dense layers (`g + weightDecay · w`; biases and batch
+ * norm are not decayed).
+ *
+ * @example
+ * ```ts
+ * import { ScheduledMomentumSGD } from "./optimizer.ts";
+ * const opt = new ScheduledMomentumSGD(
+ *   { kind: "one-cycle", peak: 0.1, warmupFraction: 0.2, startFactor: 0.1, endFactor: 0.002 },
+ *   2150, 0.9, 5e-4,
+ * );
+ * opt.learningRateAt(430); // 0.1, the peak
+ * ```
+ */
+export class ScheduledMomentumSGD extends DecayedMomentumSGD {
+  /** Name used by tfjs serialization. */
+  static override className = "ScheduledMomentumSGD";
+
+  constructor(
+    readonly schedule: LearningRateSchedule,
+    readonly totalSteps: number,
+    momentum: number,
+    weightDecay = 0,
+  ) {
+    super(learningRateAt(schedule, 0, totalSteps), momentum, 0);
+    this.weightDecay = weightDecay;
+  }
+
+  /** The learning rate in force for batch number `t` (0-based). */
+  override learningRateAt(t: number): number {
+    return learningRateAt(this.schedule, t, this.totalSteps);
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      schedule: { ...this.schedule },
+      totalSteps: this.totalSteps,
+      momentum: this.momentum,
+      weightDecay: this.weightDecay,
+    };
+  }
+
+  static override fromConfig<T extends tf.serialization.Serializable>(
+    cls: tf.serialization.SerializableConstructor<T>,
+    config: tf.serialization.ConfigDict,
+  ): T {
+    return new cls(
+      config.schedule,
+      config.totalSteps,
+      config.momentum,
+      config.weightDecay,
+    );
+  }
+}
+tf.serialization.registerClass(ScheduledMomentumSGD);

@@ -240,3 +240,74 @@ export function versions(): Record<string, string> {
     "tfjs-backend-wasm": tfWasm.version_wasm,
   };
 }
+
+/**
+ * A finished training run found on disk (see {@link readRuns}).
+ *
+ * @example
+ * ```ts
+ * import type { SavedRun } from "./outputs.ts";
+ * const r: SavedRun = { folder: "out/fast-1", recipe: "fast", seed: 1, testAccuracy: 0.93, history: [] };
+ * ```
+ */
+export interface SavedRun {
+  folder: string;
+  recipe: string;
+  seed: number | null;
+  testAccuracy: number | null;
+  history: EpochRecord[];
+}
+
+/**
+ * The training runs in the folders directly under `dir` (by default the
+ * project's `out/`): each folder with a `run.json` and a `history.json`
+ * whose epochs carry validation accuracy, images seen and wall time (runs
+ * from before those were recorded are left out, as are unreadable ones).
+ * Sorted by recipe, then folder.
+ *
+ * @example
+ * ```ts
+ * import { readRuns } from "./outputs.ts";
+ * for (const run of await readRuns("out")) console.log(run.recipe, run.testAccuracy);
+ * ```
+ */
+export async function readRuns(dir: string): Promise<SavedRun[]> {
+  const runs: SavedRun[] = [];
+  let entries: Deno.DirEntry[];
+  try {
+    entries = await Array.fromAsync(Deno.readDir(dir));
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return [];
+    throw e;
+  }
+  for (const e of entries.filter((e) => e.isDirectory)) {
+    const folder = join(dir, e.name);
+    try {
+      const run = JSON.parse(await Deno.readTextFile(join(folder, "run.json")));
+      const history = JSON.parse(
+        await Deno.readTextFile(join(folder, "history.json")),
+      ) as EpochRecord[];
+      const complete = Array.isArray(history) && history.length > 0 &&
+        history.every((h) =>
+          typeof h.val_accuracy === "number" &&
+          typeof h.images_seen === "number" &&
+          typeof h.wall_seconds === "number"
+        );
+      if (!complete) continue;
+      runs.push({
+        folder,
+        recipe: String(run?.recipe?.name ?? "?"),
+        seed: typeof run?.seed === "number" ? run.seed : null,
+        testAccuracy: typeof run?.test_accuracy === "number"
+          ? run.test_accuracy
+          : null,
+        history,
+      });
+    } catch {
+      // Not a run folder, or one being written: leave it out.
+    }
+  }
+  return runs.sort((a, b) =>
+    a.recipe.localeCompare(b.recipe) || a.folder.localeCompare(b.folder)
+  );
+}

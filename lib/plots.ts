@@ -78,7 +78,8 @@ function checkLength(
  * import { historyFigure } from "./plots.ts";
  * const fig = historyFigure([
  *   { epoch: 1, loss: 0.5, accuracy: 0.8, val_loss: 0.4, val_accuracy: 0.85,
- *     lr: 0.01, seconds: 60, images_per_second: 1000 },
+ *     lr: 0.01, seconds: 60, images_per_second: 1000, images_seen: 60000,
+ *     wall_seconds: 60 },
  * ]);
  * console.log(fig.data.length); // 4
  * ```
@@ -127,6 +128,88 @@ export function historyFigure(history: EpochRecord[]): PlotlyFigure {
       },
       yaxis2: { title: { text: "accuracy" } },
       hovermode: "x unified",
+    },
+  };
+}
+
+/**
+ * One run for {@link recipeComparisonFigure}: a label and its history.
+ *
+ * @example
+ * ```ts
+ * import type { RunCurve } from "./plots.ts";
+ * const r: RunCurve = { label: "fast (seed 42)", history: [] };
+ * ```
+ */
+export interface RunCurve {
+  label: string;
+  history: EpochRecord[];
+}
+
+/** Colours of the runs of a comparison, in turn. */
+const RUN_COLORS = [
+  "#1f77b4",
+  "#d62728",
+  "#2ca02c",
+  "#9467bd",
+  "#ff7f0e",
+  "#8c564b",
+  "#e377c2",
+  "#17becf",
+];
+
+/**
+ * Recipes side by side: each run's validation accuracy after every epoch,
+ * against wall time (minutes, left) and against training images seen
+ * (right) — time to accuracy, on this machine and independent of it.
+ * Epochs without validation or without the two counts are left out.
+ *
+ * @example
+ * ```ts
+ * import { recipeComparisonFigure } from "./plots.ts";
+ * const fig = recipeComparisonFigure([{ label: "fast", history }]);
+ * console.log(fig.data.length); // 2: one trace per subplot
+ * ```
+ */
+export function recipeComparisonFigure(runs: RunCurve[]): PlotlyFigure {
+  const data: PlotlyTrace[] = [];
+  runs.forEach((run, i) => {
+    const points = run.history.filter((r) =>
+      Number.isFinite(r.val_accuracy) && Number.isFinite(r.wall_seconds) &&
+      Number.isFinite(r.images_seen)
+    );
+    const color = RUN_COLORS[i % RUN_COLORS.length];
+    const y = points.map((r) => r.val_accuracy);
+    for (
+      const [x, axis] of [
+        [points.map((r) => r.wall_seconds / 60), ""],
+        [points.map((r) => r.images_seen), "2"],
+      ] as const
+    ) {
+      data.push({
+        type: "scatter",
+        mode: "lines+markers",
+        name: run.label,
+        x,
+        y,
+        xaxis: `x${axis}`,
+        yaxis: `y${axis}`,
+        line: { color },
+        marker: { color, size: 6 },
+        legendgroup: run.label,
+        showlegend: axis === "",
+      });
+    }
+  });
+  return {
+    data,
+    layout: {
+      title: { text: "Recipes side by side: validation accuracy" },
+      grid: { rows: 1, columns: 2, pattern: "independent" },
+      xaxis: { title: { text: "wall time (minutes)" }, rangemode: "tozero" },
+      yaxis: { title: { text: "validation accuracy" } },
+      xaxis2: { title: { text: "training images seen" }, rangemode: "tozero" },
+      yaxis2: { title: { text: "validation accuracy" } },
     },
   };
 }

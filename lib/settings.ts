@@ -1,13 +1,15 @@
 /**
- * The quick-run knob of the notebooks: environment variables that shrink a
- * run so every notebook executes in a few minutes, and where the notebooks
- * keep what they write.
+ * The settings of a notebook run: the recipe a learner picks in the
+ * notebook (default `fast`), how much data (all, or a quick run), and
+ * where the notebooks keep what they write. Environment variables override
+ * the notebook's choices, for headless runs:
  *
- * - `FMNIST_LIMIT=N`: train on the first N training images, validate and
- *   evaluate on the first N test images (at most 10,000), and train for
- *   four epochs. Unset: all 60,000 / 10,000 images and the seed recipe's 25
- *   epochs.
- * - `FMNIST_EPOCHS=N`: epochs, overriding either default.
+ * - `FMNIST_RECIPE=seed|fast|best`: the recipe.
+ * - `FMNIST_LIMIT=N`: a quick run: train on the first N training images
+ *   (the recipe's validation held out of them, or for the seed recipe the
+ *   first N test images), and evaluate on the first N test images (at most
+ *   10,000); the seed recipe then trains four epochs, the others their own.
+ * - `FMNIST_EPOCHS=N`: epochs, overriding the recipe's.
  * - `FMNIST_OUT=DIR`: where the notebooks save and load `model.zip`
  *   (default: the project's `out/notebooks/`).
  *
@@ -15,7 +17,7 @@
  * ```ts
  * import { limitSplits, notebookSettings } from "./settings.ts";
  * import { loadFashionMnist } from "./data.ts";
- * const settings = notebookSettings(); // reads FMNIST_LIMIT, FMNIST_EPOCHS, FMNIST_OUT
+ * const settings = notebookSettings({ recipe: "fast" }); // FMNIST_* may override
  * const { train, test } = limitSplits(await loadFashionMnist(), settings);
  * ```
  *
@@ -25,10 +27,11 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { FashionMnist, Split } from "./data.ts";
 import { takeFirst } from "./data.ts";
-import { SEED_RECIPE } from "./train.ts";
+import { type Recipe, recipeNamed, SEED_RECIPE } from "./recipes.ts";
 
 /**
- * Epochs of a quick run (`FMNIST_LIMIT` set, `FMNIST_EPOCHS` not).
+ * Epochs of a quick run of the seed recipe (`FMNIST_LIMIT` set,
+ * `FMNIST_EPOCHS` not); the other recipes keep their own.
  *
  * @example
  * ```ts
@@ -64,6 +67,8 @@ export const NOTEBOOK_OUT_DIR = fileURLToPath(
  * ```
  */
 export interface NotebookSettings {
+  /** The recipe, with the epochs of this run. */
+  recipe: Readonly<Recipe>;
   /** True when `FMNIST_LIMIT` is set. */
   quick: boolean;
   /** Training images used (`null`: all). */
@@ -100,37 +105,68 @@ function readEnv(name: string): string | undefined {
 }
 
 /**
- * The settings of a notebook run, from the environment (or from `env`, a
- * lookup function, for tests). Empty values count as unset.
+ * What a notebook chooses; the environment overrides it (see the module
+ * notes).
  *
- * @throws {Error} with one sentence when `FMNIST_LIMIT` or `FMNIST_EPOCHS` is not a positive whole number.
+ * @example
+ * ```ts
+ * import type { NotebookChoices } from "./settings.ts";
+ * const c: NotebookChoices = { recipe: "fast", limit: 2000 };
+ * ```
+ */
+export interface NotebookChoices {
+  /** `seed`, `fast` (default) or `best`. */
+  recipe?: string;
+  /** Train on the first N training images (a quick run); null: all. */
+  limit?: number | null;
+  /** Epochs (default: the recipe's; 4 for a quick run of the seed recipe). */
+  epochs?: number;
+}
+
+/**
+ * The settings of a notebook run: the notebook's `choices`, overridden by
+ * `FMNIST_RECIPE`, `FMNIST_LIMIT`, `FMNIST_EPOCHS` and `FMNIST_OUT` from
+ * the environment (or from `env`, a lookup function, for tests). Empty
+ * values count as unset.
+ *
+ * @throws {Error} with one sentence when a value is not a positive whole number or not a recipe.
  * @example
  * ```ts
  * import { notebookSettings } from "./settings.ts";
- * const quick = notebookSettings((name) => name === "FMNIST_LIMIT" ? "2000" : undefined);
- * console.log(quick.trainLimit, quick.testLimit, quick.epochs); // 2000 2000 4
+ * const quick = notebookSettings({ recipe: "fast", limit: 2000 }, () => undefined);
+ * console.log(quick.trainLimit, quick.testLimit, quick.epochs); // 2000 2000 5
  * ```
  */
 export function notebookSettings(
+  choices: NotebookChoices = {},
   env: (name: string) => string | undefined = readEnv,
 ): NotebookSettings {
   const get = (name: string) => {
     const v = env(name);
     return v === undefined || v.trim() === "" ? undefined : v;
   };
+  const fromEnv = get("FMNIST_RECIPE")?.trim();
+  let base: Readonly<Recipe>;
+  try {
+    base = recipeNamed(fromEnv ?? choices.recipe ?? "fast");
+  } catch (e) {
+    throw new Error(
+      `${fromEnv ? "FMNIST_RECIPE: " : ""}${(e as Error).message}`,
+    );
+  }
   const limitText = get("FMNIST_LIMIT");
   const epochsText = get("FMNIST_EPOCHS");
-  const limit = limitText === undefined
-    ? null
-    : positiveInt("FMNIST_LIMIT", limitText);
+  const limit = limitText !== undefined
+    ? positiveInt("FMNIST_LIMIT", limitText)
+    : choices.limit ?? null;
   const quick = limit !== null;
   const epochs = epochsText !== undefined
     ? positiveInt("FMNIST_EPOCHS", epochsText)
-    : quick
-    ? QUICK_EPOCHS
-    : SEED_RECIPE.epochs;
+    : choices.epochs ??
+      (quick && base.name === SEED_RECIPE.name ? QUICK_EPOCHS : base.epochs);
   const outDir = get("FMNIST_OUT") ?? NOTEBOOK_OUT_DIR;
   return {
+    recipe: { ...base, epochs },
     quick,
     trainLimit: limit,
     testLimit: limit === null ? null : Math.min(limit, 10000),
@@ -179,12 +215,13 @@ export function limitSplits(
 export function describeSettings(s: NotebookSettings): string {
   const n = (v: number) => v.toLocaleString("en-US");
   const epochs = `${s.epochs} epoch${s.epochs === 1 ? "" : "s"}`;
+  const recipe = `${s.recipe.name} recipe`;
   if (!s.quick) {
-    return `full run: all 60,000 training and 10,000 test images, ${epochs}${
-      s.epochs === SEED_RECIPE.epochs ? " (seed recipe)" : ""
-    }, seed ${s.seed}`;
+    return `full run: all 60,000 training and 10,000 test images, ${recipe}, ${epochs}, seed ${s.seed}`;
   }
   return `quick run (FMNIST_LIMIT=${s.trainLimit}): the first ${
     n(s.trainLimit ?? 0)
-  } training and ${n(s.testLimit ?? 0)} test images, ${epochs}, seed ${s.seed}`;
+  } training and ${
+    n(s.testLimit ?? 0)
+  } test images, ${recipe}, ${epochs}, seed ${s.seed}`;
 }

@@ -1,73 +1,31 @@
 /**
- * Training: the seed recipe, turning dataset bytes into tensors, and the fit
- * loop (`model.fitDataset`) with seeded shuffling, per-batch learning-rate
- * decay, progress events and a per-epoch history.
+ * Training: turning dataset bytes into tensors, and the fit loop
+ * (`model.fitDataset`) driven by a recipe (`recipes.ts`): seeded shuffling
+ * and augmentation, the recipe's learning-rate schedule per batch,
+ * batch-norm statistics re-estimated where the recipe says, validation
+ * after every epoch, progress events, a per-epoch history, and a stop
+ * after the current batch on request.
  *
  * @example
  * ```ts
- * import { buildMiniVGGNet, initWasmBackend, loadFashionMnist, trainModel } from "./mod.ts";
+ * import { buildMiniVGGNet, FAST_RECIPE, holdoutSplit, initWasmBackend, loadFashionMnist, trainModel } from "./mod.ts";
  * await initWasmBackend();
  * const data = await loadFashionMnist();
+ * const { train, validation } = holdoutSplit(data.train, 5000, 42);
  * const model = buildMiniVGGNet({ seed: 42 });
- * const { history } = await trainModel(model, data.train, data.test, { epochs: 1 });
+ * const { history } = await trainModel(model, train, validation, { recipe: FAST_RECIPE });
  * ```
  *
  * @module
  */
 import { tf } from "./tf.ts";
 import { PIXELS, type Split } from "./data.ts";
-import { DecayedMomentumSGD } from "./optimizer.ts";
-import { makeRng, shuffledIndices } from "./random.ts";
+import { ScheduledMomentumSGD } from "./optimizer.ts";
+import { makeRng, sample, shuffledIndices } from "./random.ts";
 import type { EpochRecord } from "./types.ts";
 import { inJupyterKernel, onInterrupt } from "./interrupt.ts";
-
-/**
- * A training recipe: optimizer settings, batch size, epochs, and what is
- * used for validation.
- *
- * @example
- * ```ts
- * import { SEED_RECIPE, type Recipe } from "./train.ts";
- * const quick: Recipe = { ...SEED_RECIPE, epochs: 2 };
- * ```
- */
-export interface Recipe {
-  /** Short name recorded in outputs. */
-  name: string;
-  /** One line on where the recipe comes from. */
-  description: string;
-  learningRate: number;
-  momentum: number;
-  /** Keras time-based decay per batch: lr(t) = lr / (1 + decay · t). */
-  decay: number;
-  batchSize: number;
-  epochs: number;
-  /** What validates each epoch: the test set (as the original does). */
-  validation: "test";
-}
-
-/**
- * The seed recipe, reproduced from the original Keras tutorial: SGD with
- * momentum 0.9, lr 0.01 decayed per batch by 0.01/25, batch 32, 25 epochs,
- * validating on the test set every epoch.
- *
- * @example
- * ```ts
- * import { SEED_RECIPE } from "./train.ts";
- * console.log(SEED_RECIPE.decay); // 0.0004
- * ```
- */
-export const SEED_RECIPE: Readonly<Recipe> = Object.freeze({
-  name: "seed (Keras MiniVGGNet tutorial)",
-  description:
-    "Reproduction of the original Keras recipe: SGD momentum 0.9, lr 0.01 with per-batch decay 0.01/25, batch 32, 25 epochs, validation on the test set.",
-  learningRate: 0.01,
-  momentum: 0.9,
-  decay: 0.01 / 25,
-  batchSize: 32,
-  epochs: 25,
-  validation: "test",
-});
+import { type Recipe, SEED_RECIPE } from "./recipes.ts";
+import { augmentedPixels, smoothedOneHot } from "./augment.ts";
 
 /**
  * Images of a split (or of chosen items) as a float32 tensor
@@ -153,10 +111,10 @@ export interface BatchProgress {
  * ```
  */
 export interface TrainOptions {
-  recipe?: Recipe;
+  recipe?: Readonly<Recipe>;
   epochs?: number;
   batchSize?: number;
-  /** Seed of the per-epoch shuffle (default 42). */
+  /** Seed of the per-epoch shuffle and the augmentations (default 42). */
   seed?: number;
   /** Called after every batch. */
   onBatch?: (progress: BatchProgress) => void;
@@ -235,22 +193,27 @@ export interface TrainResult {
 
 /**
  * Compiles `model` for a recipe: categorical cross-entropy, accuracy, and
- * {@link DecayedMomentumSGD}. Returns the optimizer.
+ * SGD with momentum whose learning rate follows the recipe's schedule over
+ * `totalSteps` batches ({@link ScheduledMomentumSGD}; for the seed recipe,
+ * exactly Keras's decayed SGD). Returns the optimizer.
  *
  * @example
  * ```ts
- * import { compileForRecipe, SEED_RECIPE } from "./train.ts";
- * const optimizer = compileForRecipe(model, SEED_RECIPE);
+ * import { compileForRecipe } from "./train.ts";
+ * import { SEED_RECIPE } from "./recipes.ts";
+ * const optimizer = compileForRecipe(model, SEED_RECIPE, 46875);
  * ```
  */
 export function compileForRecipe(
   model: tf.LayersModel,
-  recipe: Recipe,
-): DecayedMomentumSGD {
-  const optimizer = new DecayedMomentumSGD(
-    recipe.learningRate,
-    recipe.momentum,
-    recipe.decay,
+  recipe: Readonly<Recipe>,
+  totalSteps = 1,
+): ScheduledMomentumSGD {
+  const optimizer = new ScheduledMomentumSGD(
+    recipe.schedule,
+    totalSteps,
+    recipe.optimizer.momentum,
+    recipe.optimizer.weightDecay,
   );
   model.compile({
     optimizer,
@@ -260,11 +223,75 @@ export function compileForRecipe(
   return optimizer;
 }
 
+/** What {@link recalibrateBatchNorm} changes on a batch-norm layer. */
+interface BatchNormLike {
+  momentum: number;
+}
+
+const isBatchNorm = (layer: tf.layers.Layer) =>
+  layer.getClassName() === "BatchNormalization";
+
 /**
- * Trains `model` on `train` with `model.fitDataset`, validating on
- * `validation` after every epoch. Shuffles each epoch with a seeded
- * generator, decays the learning rate per batch, and reports progress.
- * Compiles the model for the recipe first. Disposes every tensor it makes.
+ * Re-estimates every batch-normalisation layer's moving mean and variance
+ * from the images of `split` at `indices` (default: all), in batches:
+ * each layer normalises with the batch's own statistics, as in training,
+ * with dropout off, as in use; the moving statistics become the average
+ * over the batches (each layer after the ones before it are updated).
+ * Weights are not touched. The moving averages of training lag behind the
+ * weights, far behind in short runs; after this they match them.
+ *
+ * @example
+ * ```ts
+ * import { recalibrateBatchNorm } from "./train.ts";
+ * recalibrateBatchNorm(model, data.train, [0, 1, 2, 3]);
+ * ```
+ */
+export function recalibrateBatchNorm(
+  model: tf.LayersModel,
+  split: Split,
+  indices?: ArrayLike<number>,
+  batchSize = 256,
+): void {
+  const norms = model.layers.filter(isBatchNorm) as unknown as BatchNormLike[];
+  if (norms.length === 0) return;
+  const idx = indices ?? Uint32Array.from({ length: split.count }, (_, i) => i);
+  const saved = norms.map((l) => l.momentum);
+  try {
+    let step = 0;
+    for (let start = 0; start < idx.length; start += batchSize) {
+      step++;
+      // Moving = moving − (moving − batch)/step: the mean of the batches.
+      for (const l of norms) l.momentum = 1 - 1 / step;
+      const chunk = Array.prototype.slice.call(
+        idx,
+        start,
+        Math.min(start + batchSize, idx.length),
+      ) as number[];
+      tf.tidy(() => {
+        let h: tf.Tensor = imagesToTensor(split.images, chunk);
+        for (const layer of model.layers) {
+          if (layer.getClassName() === "InputLayer") continue;
+          h = layer.apply(h, { training: isBatchNorm(layer) }) as tf.Tensor;
+        }
+      });
+    }
+  } finally {
+    norms.forEach((l, i) => l.momentum = saved[i]);
+  }
+}
+
+/** Images used to re-estimate batch-norm statistics (at most). */
+const CALIBRATION_IMAGES = 4096;
+
+/**
+ * Trains `model` on `train` with `model.fitDataset` following a recipe
+ * (default: the seed recipe; `epochs` and `batchSize` override it),
+ * validating on `validation` after every epoch (null: no validation).
+ * Shuffles each epoch and draws augmentations with seeded generators,
+ * smooths the targets, sets the learning rate per batch by the schedule,
+ * re-estimates the batch-norm statistics before each validation and at
+ * the end if the recipe says so, and reports progress. Compiles the model
+ * for the recipe first. Disposes every tensor it makes.
  *
  * Stops after the current batch when `signal` is aborted or, inside
  * Jupyter, when the kernel is interrupted (Stop); the result then says
@@ -295,20 +322,40 @@ export async function trainModel(
     throw new Error(`batch size must be a positive integer, got ${batchSize}.`);
   }
   if (train.count === 0) throw new Error("the training set is empty.");
-  const optimizer = compileForRecipe(model, recipe);
-  const rng = makeRng(options.seed ?? 42);
+  const seed = options.seed ?? 42;
   const batches = Math.ceil(train.count / batchSize);
+  const optimizer = compileForRecipe(model, recipe, epochs * batches);
+  const shuffleRng = makeRng(seed);
+  const augmentRng = makeRng(seed ^ 0x5bd1e995);
+  const calibration = recipe.recalibrateBatchNorm
+    ? sample(
+      train.count,
+      Math.min(CALIBRATION_IMAGES, train.count),
+      makeRng(seed ^ 0x27d4eb2f),
+    ).sort((a, b) => a - b)
+    : null;
 
   const dataset = tf.data.generator(function* () {
-    const order = shuffledIndices(train.count, rng);
+    const order = shuffledIndices(train.count, shuffleRng);
     for (let start = 0; start < train.count; start += batchSize) {
       const idx = order.subarray(
         start,
         Math.min(start + batchSize, train.count),
       );
       yield {
-        xs: imagesToTensor(train.images, idx),
-        ys: labelsToOneHot(train.labels, idx),
+        xs: tf.tensor4d(
+          augmentedPixels(
+            train.images,
+            idx,
+            recipe.augmentation,
+            augmentRng,
+          ),
+          [idx.length, 28, 28, 1],
+        ),
+        ys: tf.tensor2d(
+          smoothedOneHot(train.labels, idx, recipe.labelSmoothing),
+          [idx.length, 10],
+        ),
       };
     }
   });
@@ -332,7 +379,20 @@ export async function trainModel(
     lossSum = 0,
     accSum = 0,
     seen = 0,
+    seenInRun = 0,
     lastLr = 0;
+
+  /** Validation loss and accuracy of the model as it is now. */
+  const validate = (): [number, number] => {
+    if (valX === null || valY === null) return [NaN, NaN];
+    const outs = model.evaluate(valX, valY, {
+      batchSize: options.validationBatchSize ?? 256,
+      verbose: 0,
+    }) as tf.Scalar[];
+    const values = outs.map((t) => t.dataSync()[0]);
+    tf.dispose(outs);
+    return [values[0], values[1]];
+  };
 
   try {
     const early = requestedStop();
@@ -348,8 +408,6 @@ export async function trainModel(
     }
     await model.fitDataset(dataset, {
       epochs,
-      validationData: valX && valY ? [valX, valY] : undefined,
-      validationBatchSize: options.validationBatchSize ?? 256,
       verbose: 0,
       callbacks: {
         onEpochBegin: () => {
@@ -364,6 +422,7 @@ export async function trainModel(
           lossSum += (logs?.loss ?? NaN) * size;
           accSum += (logs?.acc ?? NaN) * size;
           seen += size;
+          seenInRun += size;
           trainEnd = performance.now();
           const elapsed = (trainEnd - epochStart) / 1000;
           const ips = seen / Math.max(elapsed, 1e-9);
@@ -396,25 +455,36 @@ export async function trainModel(
             model.stopTraining = true;
           }
         },
-        onEpochEnd: (epoch, logs) => {
+        onEpochEnd: (epoch) => {
           // A stopped epoch is not complete: it has no validation.
           if (stopped !== null) return;
           const trainSeconds = (trainEnd - epochStart) / 1000;
+          if (calibration !== null) {
+            recalibrateBatchNorm(model, train, calibration);
+          }
+          const [valLoss, valAccuracy] = validate();
+          const now = performance.now();
           const record: EpochRecord = {
             epoch: epoch + 1,
             loss: lossSum / seen,
             accuracy: accSum / seen,
-            val_loss: logs?.val_loss ?? NaN,
-            val_accuracy: logs?.val_acc ?? NaN,
+            val_loss: valLoss,
+            val_accuracy: valAccuracy,
             lr: lastLr,
-            seconds: (performance.now() - epochStart) / 1000,
+            seconds: (now - epochStart) / 1000,
             images_per_second: seen / trainSeconds,
+            images_seen: seenInRun,
+            wall_seconds: (now - runStart) / 1000,
           };
           history.push(record);
           options.onEpoch?.(record);
         },
       },
     });
+    // A run stopped mid-epoch still leaves statistics that match its weights.
+    if (stopped !== null && calibration !== null) {
+      recalibrateBatchNorm(model, train, calibration);
+    }
   } finally {
     stopListening();
     tf.dispose([valX, valY].filter((t) => t !== null) as tf.Tensor[]);

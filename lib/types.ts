@@ -15,6 +15,7 @@
  * const e: EpochRecord = {
  *   epoch: 1, loss: 0.52, accuracy: 0.81, val_loss: 0.41, val_accuracy: 0.85,
  *   lr: 0.0079, seconds: 120.5, images_per_second: 498,
+ *   images_seen: 60000, wall_seconds: 121.2,
  * };
  * ```
  */
@@ -35,6 +36,10 @@ export interface EpochRecord {
   seconds: number;
   /** Training images per second (validation excluded). */
   images_per_second: number;
+  /** Training images seen since the run began, this epoch's included. */
+  images_seen: number;
+  /** Wall-clock seconds since the run began, at the end of this epoch. */
+  wall_seconds: number;
 }
 
 /**

@@ -36,6 +36,8 @@ import {
   perClassAccuracyFigure,
   pixelHistogramFigure,
   type PlotlyFigure,
+  recipeComparisonFigure,
+  type RunCurve,
   topKFigure,
 } from "./plots.ts";
 import {
@@ -51,13 +53,14 @@ import {
   textBundle,
 } from "./display.ts";
 import { View } from "./jupyter.ts";
-import { montageInput } from "./outputs.ts";
+import { montageInput, type SavedRun } from "./outputs.ts";
 import { renderMontage } from "./image/montage.ts";
 import { renderClassGrid } from "./image/class_grid.ts";
 import { grayToRgba } from "./image/resize.ts";
 import type { PreparedImage } from "./preprocess.ts";
 import { formatEpochLine } from "./progress.ts";
 import { describeSettings, type NotebookSettings } from "./settings.ts";
+import { describeRecipe, type Recipe } from "./recipes.ts";
 import type { PixelStatistics } from "./stats.ts";
 import type { EpochRecord, Report } from "./types.ts";
 
@@ -109,7 +112,8 @@ export function settingsView(settings: NotebookSettings): View {
     headers: ["setting", "value"],
     align: ["left", "left"],
     rows: [
-      ["mode", settings.quick ? "quick (FMNIST_LIMIT is set)" : "full"],
+      ["recipe", settings.recipe.name],
+      ["mode", settings.quick ? "quick (a limit is set)" : "full"],
       [
         "training images",
         settings.trainLimit === null
@@ -535,4 +539,72 @@ export function topKView(
  */
 export function preparedView(prepared: PreparedImage, name: string): View {
   return new View(preparedImageBundle(prepared, name));
+}
+
+/**
+ * A recipe as a table of its fields (nested ones as JSON), with its
+ * one-line summary; as plain text, the recipe object itself.
+ *
+ * @example
+ * ```ts
+ * import { recipeView } from "./views.ts";
+ * import { FAST_RECIPE } from "./recipes.ts";
+ * recipeView(FAST_RECIPE);
+ * ```
+ */
+export function recipeView(recipe: Readonly<Recipe>): View {
+  const rows = Object.entries(recipe).map(([key, value]) => [
+    key,
+    typeof value === "object" && value !== null
+      ? JSON.stringify(value)
+      : String(value),
+  ]);
+  const bundle = tableBundle({
+    caption: `Recipe ${describeRecipe(recipe)}`,
+    headers: ["field", "value"],
+    align: ["left", "left"],
+    rows,
+  });
+  return new View({
+    ...bundle,
+    "text/plain": JSON.stringify(recipe, null, 2),
+  });
+}
+
+/**
+ * Recipes side by side: validation accuracy against wall time and against
+ * images seen (see `recipeComparisonFigure`): the run just made, labelled
+ * `current.label`, and the runs found on disk (`readRuns`), each labelled
+ * by its recipe and folder.
+ *
+ * @example
+ * ```ts
+ * import { recipeComparisonView } from "./views.ts";
+ * import { readRuns } from "./outputs.ts";
+ * recipeComparisonView({ label: "this notebook (fast)", history }, await readRuns("../out"));
+ * ```
+ */
+export function recipeComparisonView(
+  current: RunCurve | null,
+  saved: SavedRun[] = [],
+): View {
+  const runs: RunCurve[] = [
+    ...(current ? [current] : []),
+    ...saved.map((r) => ({
+      label: `${r.recipe} (${r.folder.split(/[\\/]/).at(-1)})`,
+      history: r.history,
+    })),
+  ];
+  const fig = recipeComparisonFigure(runs);
+  const plain = runs.length === 0
+    ? "No runs to compare."
+    : `Validation accuracy by time and by images seen: ${
+      runs.map((r) => {
+        const last = r.history.at(-1);
+        return `${r.label} ${last ? pct(last.val_accuracy, 2) : "–"} after ${
+          last ? count(last.images_seen) : 0
+        } images`;
+      }).join("; ")
+    }`;
+  return figureView(fig, plain);
 }

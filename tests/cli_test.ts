@@ -12,6 +12,7 @@ import {
   classificationReport,
   DEBIAN_DIR,
   decodePng,
+  FAST_RECIPE,
   formatReport,
   initWasmBackend,
   loadBundle,
@@ -70,6 +71,7 @@ Deno.test("train --help lists every flag", async () => {
   assert.equal(r.code, 0);
   for (
     const flag of [
+      "--recipe",
       "--epochs",
       "--batch-size",
       "--limit",
@@ -95,6 +97,16 @@ Deno.test("train rejects bad flags with one sentence and exit code 2", async () 
     /--limit must be an integer/,
   );
   assertOneSentenceError(await train("--bogus"), 2, /bogus/);
+  assertOneSentenceError(
+    await train("--recipe", "turbo"),
+    2,
+    /^error: --recipe: there is no recipe "turbo"; choose one of seed, fast, best\.$/,
+  );
+  assertOneSentenceError(
+    await train("--recipe", "fast", "--limit", "11"),
+    2,
+    /--limit 11 is too few training images to hold some out for validation/,
+  );
   assertOneSentenceError(
     await train("--out", "/tmp/elsewhere"),
     2,
@@ -274,6 +286,59 @@ Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and c
       );
       model.dispose();
     }
+  } finally {
+    await Deno.remove(abs, { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("train --recipe fast holds out its validation, reads the test set once, and records the whole recipe", async () => {
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  const abs = join(ROOT, out);
+  try {
+    const r = await train(
+      "--recipe",
+      "fast",
+      "--epochs",
+      "1",
+      "--limit",
+      "1200",
+      "--out",
+      out,
+    );
+    assert.equal(r.code, 0, r.stderr.join("\n"));
+    assert.match(
+      r.stdout,
+      /data: 1100 training images \(of the first 1200\), validation on 100 held-out training images, 10000 test images \(classified once, after training\)/,
+    );
+    assert.match(r.stdout, /recipe: fast: 1 epoch, batch 128, .*; seed 42/);
+    assert.match(
+      r.stdout,
+      /test accuracy \d+\.\d\d% \(\d+\.\d\d% with flipped copies averaged in\)/,
+    );
+    const json = (name: string) =>
+      JSON.parse(Deno.readTextFileSync(join(abs, name)));
+    const run = json("run.json");
+    assert.deepEqual(run.recipe, {
+      ...FAST_RECIPE,
+      epochs: 1,
+      validation: { kind: "holdout", size: 100 },
+    });
+    assert.equal(run.validation.kind, "holdout");
+    assert.deepEqual(
+      [run.validation.from, run.validation.train, run.validation.validation],
+      [1200, 1100, 100],
+    );
+    assert.match(run.validation.how, /seeded shuffle .* never trained on/);
+    assert.equal(run.train_images, 1100);
+    assert.equal(run.images_seen, 1100);
+    assert.ok(run.test_accuracy_with_flips >= 0 && run.test_accuracy > 0.1);
+    const [epoch] = json("history.json");
+    assert.equal(epoch.images_seen, 1100);
+    assert.ok(epoch.wall_seconds >= epoch.seconds);
+    // The bundle's metadata carries the same recipe.
+    const { model, metadata } = await loadBundle(join(abs, "model.zip"));
+    model.dispose();
+    assert.deepEqual(metadata.recipe, run.recipe);
   } finally {
     await Deno.remove(abs, { recursive: true }).catch(() => {});
   }

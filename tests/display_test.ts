@@ -80,6 +80,8 @@ function record(epoch: number): EpochRecord {
     lr: 0.01,
     seconds: 2,
     images_per_second: 100,
+    images_seen: 500 * epoch,
+    wall_seconds: 2 * epoch,
   };
 }
 
@@ -512,8 +514,8 @@ Deno.test("views of evaluation results say what they show", () => {
 
 Deno.test("views of settings, data, backend and model", () => {
   assert.match(
-    settingsView(notebookSettings(() => undefined)).text,
-    /^full run: .*\n[\s\S]*epochs\s+25/,
+    settingsView(notebookSettings({}, () => undefined)).text,
+    /^full run: .*fast recipe.*\n[\s\S]*recipe\s+fast\n[\s\S]*epochs\s+5\n/,
   );
   const data = {
     train: split(10),

@@ -82,6 +82,8 @@ function history(epochs: number, withVal = true): EpochRecord[] {
     lr: 0.01,
     seconds: 60,
     images_per_second: 1000,
+    images_seen: 60000 * (i + 1),
+    wall_seconds: 60 * (i + 1),
   }));
 }
 

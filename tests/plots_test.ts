@@ -26,6 +26,8 @@ function history(epochs: number, withVal = true): EpochRecord[] {
     lr: 0.01,
     seconds: 10,
     images_per_second: 100,
+    images_seen: 1000 * (i + 1),
+    wall_seconds: 10 * (i + 1),
   }));
 }
 

@@ -35,12 +35,15 @@ function synthetic(count: number, seed: number): Split {
 }
 
 Deno.test("the seed recipe is the original's: SGD 0.01, momentum 0.9, decay 0.01/25 per batch, batch 32, 25 epochs", () => {
-  assert.equal(SEED_RECIPE.learningRate, 0.01);
-  assert.equal(SEED_RECIPE.momentum, 0.9);
-  assert.equal(SEED_RECIPE.decay, 4e-4);
+  assert.deepEqual(SEED_RECIPE.schedule, {
+    kind: "time-decay",
+    initial: 0.01,
+    decay: 4e-4,
+  });
+  assert.equal(SEED_RECIPE.optimizer.momentum, 0.9);
   assert.equal(SEED_RECIPE.batchSize, 32);
   assert.equal(SEED_RECIPE.epochs, 25);
-  assert.equal(SEED_RECIPE.validation, "test");
+  assert.deepEqual(SEED_RECIPE.validation, { kind: "test" });
   const opt = new DecayedMomentumSGD(0.01, 0.9, 4e-4);
   assert.equal(opt.learningRateAt(0), 0.01);
   assert.ok(Math.abs(opt.learningRateAt(2500) - 0.005) < 1e-15);

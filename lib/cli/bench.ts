@@ -15,7 +15,8 @@
 import { tf } from "../tf.ts";
 import { initWasmBackend, useKernels } from "../backend/mod.ts";
 import { buildMiniVGGNet } from "../model.ts";
-import { compileForRecipe, SEED_RECIPE } from "../train.ts";
+import { compileForRecipe } from "../train.ts";
+import { SEED_RECIPE } from "../recipes.ts";
 import { intFlag, parseFlags, runMain } from "./args.ts";
 
 const HELP = `Benchmark MiniVGGNet on the WASM backend; prints JSON.

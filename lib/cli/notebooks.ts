@@ -43,9 +43,11 @@ NOTEBOOK: any of ${NOTEBOOKS.join(", ")} (default: all, in that order).
 
 Options:
   --limit N       quick run: sets FMNIST_LIMIT=N for the notebooks (first N
-                  training and test images, 4 epochs); also read from the
-                  environment
+                  training and test images; the recipe's epochs, 4 for the
+                  seed recipe); also read from the environment
   --epochs N      sets FMNIST_EPOCHS=N (epochs to train)
+  --recipe NAME   sets FMNIST_RECIPE=NAME (seed, fast or best; default: the
+                  notebook's choice, fast); also read from the environment
   --out DIR       where executed notebooks, HTML and model.zip go
                   (default out/notebooks; must be under out/)
   --jupyter PATH  the jupyter command (default /usr/bin/jupyter if present,
@@ -116,6 +118,7 @@ async function main(): Promise<void> {
   const { values, positionals } = parseFlags(Deno.args, {
     limit: { type: "string" },
     epochs: { type: "string" },
+    recipe: { type: "string" },
     out: { type: "string" },
     jupyter: { type: "string" },
     help: { type: "boolean", short: "h" },
@@ -165,11 +168,15 @@ async function main(): Promise<void> {
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
   };
   if (limit !== undefined) env.FMNIST_LIMIT = String(limit);
+  if (values.recipe !== undefined) env.FMNIST_RECIPE = values.recipe;
   if (epochs !== undefined) env.FMNIST_EPOCHS = String(epochs);
   // What the kernels will read, checked here so a bad value stops at once.
   let settings: NotebookSettings;
   try {
-    settings = notebookSettings((name) => env[name] ?? Deno.env.get(name));
+    settings = notebookSettings(
+      {},
+      (name) => env[name] ?? Deno.env.get(name),
+    );
   } catch (e) {
     throw new UsageError((e as Error).message);
   }

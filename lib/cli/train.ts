@@ -1,7 +1,8 @@
 /**
  * `deno task train`: the whole pipeline headless — load and verify
  * Fashion-MNIST, build MiniVGGNet, train it on the WASM-SIMD backend with
- * the seed recipe, evaluate on the test set, and write the output contract.
+ * a recipe (`--recipe seed|fast|best`, default the seed recipe), evaluate
+ * on the test set once, and write the output contract.
  *
  * @example
  * ```sh
@@ -11,16 +12,18 @@
  * @module
  */
 import { join } from "node:path";
-import {
-  CLASS_NAMES,
-  DataError,
-  loadFashionMnist,
-  takeFirst,
-} from "../data.ts";
-import { buildMiniVGGNet } from "../model.ts";
+import { CLASS_NAMES, DataError, loadFashionMnist } from "../data.ts";
+import { MINIVGGNET_PARAMS } from "../model.ts";
 import { initWasmBackend } from "../backend/mod.ts";
-import { type BatchProgress, SEED_RECIPE, trainModel } from "../train.ts";
-import { predictSplit } from "../evaluate.ts";
+import type { BatchProgress } from "../train.ts";
+import { runRecipe } from "../run.ts";
+import {
+  describeRecipe,
+  type Recipe,
+  recipeNamed,
+  RECIPES,
+  SEED_RECIPE,
+} from "../recipes.ts";
 import { OUTPUT_FILES, writeRunOutputs } from "../outputs.ts";
 import {
   formatDuration,
@@ -35,9 +38,17 @@ const HELP =
 Usage: deno task train [options]
 
 Options:
-  --epochs N        epochs (default ${SEED_RECIPE.epochs})
-  --batch-size N    batch size (default ${SEED_RECIPE.batchSize})
-  --limit N         train on the first N training images only (test set stays whole)
+  --recipe NAME     ${
+    Object.values(RECIPES).map((r) => `${r.name} (${r.epochs} epochs)`).join(
+      ", ",
+    )
+  }; default seed, the
+                    original tutorial's (it validates on the test set; fast
+                    and best hold out 5,000 training images instead)
+  --epochs N        epochs (default: the recipe's)
+  --batch-size N    batch size (default: the recipe's)
+  --limit N         train on the first N training images only (test set stays
+                    whole; fast and best hold out a twelfth of them)
   --data-dir DIR    read the four Fashion-MNIST files from DIR only
   --out DIR         output folder (default out/run-<date>-<time>; must be under out/)
   --seed N          seed for weights, dropout, shuffling and the montage (default 42)
@@ -99,6 +110,7 @@ function peakRssBytes(): number {
 
 async function main(): Promise<void> {
   const { values } = parseFlags(Deno.args, {
+    recipe: { type: "string" },
     epochs: { type: "string" },
     "batch-size": { type: "string" },
     limit: { type: "string" },
@@ -113,10 +125,26 @@ async function main(): Promise<void> {
     console.log(HELP);
     return;
   }
-  const epochs = intFlag("--epochs", values.epochs, 1) ?? SEED_RECIPE.epochs;
+  let recipe: Readonly<Recipe> = SEED_RECIPE;
+  if (values.recipe !== undefined) {
+    try {
+      recipe = recipeNamed(values.recipe);
+    } catch (e) {
+      throw new UsageError(`--recipe: ${(e as Error).message}`);
+    }
+  }
+  const epochs = intFlag("--epochs", values.epochs, 1) ?? recipe.epochs;
   const batchSize = intFlag("--batch-size", values["batch-size"], 1) ??
-    SEED_RECIPE.batchSize;
+    recipe.batchSize;
+  recipe = { ...recipe, epochs, batchSize };
   const limit = intFlag("--limit", values.limit, 1);
+  if (
+    limit !== undefined && recipe.validation.kind === "holdout" && limit < 12
+  ) {
+    throw new UsageError(
+      `--limit ${limit} is too few training images to hold some out for validation; use --limit 12 or more.`,
+    );
+  }
   const seed = intFlag("--seed", values.seed, 0) ?? 42;
   const threads = intFlag("--threads", values.threads, 1);
   const outDir = values.out ?? defaultOutDir();
@@ -145,48 +173,54 @@ async function main(): Promise<void> {
     download: !values["no-download"],
     onProgress: (m) => console.log(m),
   });
-  const train = limit === undefined ? data.train : takeFirst(data.train, limit);
-  console.log(
-    `data: ${train.count} training images${
-      limit ? ` (first ${train.count})` : ""
-    }, ${data.test.count} test images, verified`,
-  );
-
-  const model = buildMiniVGGNet({ seed });
-  console.log(
-    `model: MiniVGGNet, ${
-      model.countParams().toLocaleString("en-US")
-    } parameters`,
-  );
-  console.log(
-    `recipe: ${SEED_RECIPE.name}; epochs ${epochs}, batch ${batchSize}, lr ${SEED_RECIPE.learningRate} decay ${SEED_RECIPE.decay}/batch, momentum ${SEED_RECIPE.momentum}, seed ${seed}`,
-  );
-
   const printer = progressPrinter();
-  const { history, seconds } = await trainModel(model, train, data.test, {
-    epochs,
-    batchSize,
+  const trained = await runRecipe(data, recipe, {
     seed,
+    limit,
+    onStart: (s) => {
+      console.log(
+        `data: ${s.train} training images${
+          limit ? ` (of the first ${limit})` : ""
+        }, validation on ${
+          s.holdout
+            ? `${s.validation} held-out training images`
+            : `the ${s.validation} test images (as the original)`
+        }, ${data.test.count} test images (classified once, after training)`,
+      );
+      console.log(
+        `model: MiniVGGNet, ${
+          MINIVGGNET_PARAMS.toLocaleString("en-US")
+        } parameters`,
+      );
+      console.log(`recipe: ${describeRecipe(s.recipe)}; seed ${seed}`);
+    },
     onBatch: printer.batch,
     onEpoch: (r) => {
       printer.end();
       console.log(formatEpochLine(r, epochs));
     },
   });
-
-  console.log("evaluating on the test set…");
-  const predictions = predictSplit(model, data.test);
+  const { model, history, holdout } = trained;
   const run = {
-    recipe: { ...SEED_RECIPE, epochs, batchSize },
+    recipe: trained.recipe,
     seed,
     epochs,
     batch_size: batchSize,
     limit: limit ?? null,
-    train_images: train.count,
+    train_images: trained.train.count,
+    validation: holdout ? { kind: "holdout", ...holdout } : {
+      kind: "test",
+      images: trained.validation.count,
+      how:
+        "the test set, after every epoch, as the original tutorial does (the seed recipe chooses nothing by it)",
+    },
     test_images: data.test.count,
+    test_accuracy: trained.testAccuracy,
+    test_accuracy_with_flips: trained.testAccuracyWithFlips,
+    images_seen: history.at(-1)?.images_seen ?? 0,
     data_source: data.source,
     backend,
-    train_seconds: seconds,
+    train_seconds: trained.seconds,
     total_seconds: (performance.now() - started) / 1000,
     peak_rss_bytes: peakRssBytes(),
     finished: new Date().toISOString(),
@@ -195,14 +229,16 @@ async function main(): Promise<void> {
     model,
     history,
     test: data.test,
-    predictions,
+    predictions: trained.predictions,
     classNames: CLASS_NAMES,
     run,
     seed,
   });
   model.dispose();
   console.log(
-    `test accuracy ${(report.accuracy * 100).toFixed(2)}% · ${
+    `test accuracy ${(report.accuracy * 100).toFixed(2)}% (${
+      (trained.testAccuracyWithFlips * 100).toFixed(2)
+    }% with flipped copies averaged in) · ${
       formatDuration((performance.now() - started) / 1000)
     } in all · outputs in ${outDir}/ (${OUTPUT_FILES.join(", ")})`,
   );

@@ -198,3 +198,59 @@ export class ScheduledMomentumSGD extends DecayedMomentumSGD {
   }
 }
 tf.serialization.registerClass(ScheduledMomentumSGD);
+
+/**
+ * Adam whose learning rate follows a recipe's schedule over a run of
+ * `totalSteps` batches, with weight decay decoupled from the gradient
+ * (AdamW: after each step, kernels of rank ≥ 2 shrink by
+ * `lr · weightDecay`; biases and batch norm do not).
+ *
+ * @example
+ * ```ts
+ * import { ScheduledAdam } from "./optimizer.ts";
+ * const opt = new ScheduledAdam(
+ *   { kind: "one-cycle", peak: 0.002, warmupFraction: 0.2, startFactor: 0.1, endFactor: 0.002 },
+ *   2150, 0.9, 0.999, 1e-7, 1e-4,
+ * );
+ * opt.learningRateAt(430); // 0.002, the peak
+ * ```
+ */
+export class ScheduledAdam extends tf.AdamOptimizer {
+  private step = 0;
+
+  constructor(
+    readonly schedule: LearningRateSchedule,
+    readonly totalSteps: number,
+    beta1: number,
+    beta2: number,
+    epsilon: number,
+    readonly weightDecay = 0,
+  ) {
+    super(learningRateAt(schedule, 0, totalSteps), beta1, beta2, epsilon);
+  }
+
+  /** The learning rate in force for batch number `t` (0-based). */
+  learningRateAt(t: number): number {
+    return learningRateAt(this.schedule, t, this.totalSteps);
+  }
+
+  override applyGradients(
+    variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0],
+  ): void {
+    this.learningRate = this.learningRateAt(this.step);
+    super.applyGradients(variableGradients);
+    const names = Array.isArray(variableGradients)
+      ? variableGradients.map((g) => g.name)
+      : Object.keys(variableGradients);
+    if (this.weightDecay > 0) {
+      const keep = 1 - this.learningRate * this.weightDecay;
+      tf.tidy(() => {
+        for (const name of names) {
+          const value = tf.engine().registeredVariables[name];
+          if (value.rank >= 2) value.assign(tf.mul(value, tf.scalar(keep)));
+        }
+      });
+    }
+    this.step++;
+  }
+}

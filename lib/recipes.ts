@@ -93,13 +93,20 @@ export interface Recipe {
   name: string;
   /** One line on what it is for and where it comes from. */
   description: string;
-  /** Stochastic gradient descent with (heavy-ball) momentum. */
-  optimizer: {
-    kind: "sgd";
-    momentum: number;
-    /** L2 penalty on the convolution and dense kernels (not biases or batch norm). */
-    weightDecay: number;
-  };
+  /**
+   * Stochastic gradient descent with (heavy-ball) momentum, with an L2
+   * penalty on the convolution and dense kernels (not biases or batch
+   * norm); or Adam with that decay decoupled from the gradient (AdamW).
+   */
+  optimizer:
+    | { kind: "sgd"; momentum: number; weightDecay: number }
+    | {
+      kind: "adam";
+      beta1: number;
+      beta2: number;
+      epsilon: number;
+      weightDecay: number;
+    };
   schedule: LearningRateSchedule;
   batchSize: number;
   epochs: number;
@@ -115,6 +122,12 @@ export interface Recipe {
    * alone (they lag far behind in short runs).
    */
   recalibrateBatchNorm: boolean;
+  /**
+   * Validate and finish with an exponential moving average of the weights
+   * (`decay` per batch, warmed up as min(decay, (1 + t)/(10 + t))), or
+   * null to use the weights as trained.
+   */
+  weightAveraging: { kind: "ema"; decay: number } | null;
 }
 
 /**
@@ -142,6 +155,7 @@ export const SEED_RECIPE: Readonly<Recipe> = deepFreeze({
   augmentation: null,
   validation: { kind: "test" },
   recalibrateBatchNorm: false,
+  weightAveraging: null,
 });
 
 /**
@@ -174,6 +188,7 @@ export const FAST_RECIPE: Readonly<Recipe> = deepFreeze({
   augmentation: { maxShift: 2, flip: true },
   validation: { kind: "holdout", size: 5000 },
   recalibrateBatchNorm: true,
+  weightAveraging: null,
 });
 
 /**
@@ -204,6 +219,7 @@ export const BEST_RECIPE: Readonly<Recipe> = deepFreeze({
   augmentation: { maxShift: 2, flip: true },
   validation: { kind: "holdout", size: 5000 },
   recalibrateBatchNorm: true,
+  weightAveraging: null,
 });
 
 /**
@@ -283,10 +299,13 @@ export function describeRecipe(r: Readonly<Recipe>): string {
   const lr = s.kind === "time-decay"
     ? `lr ${s.initial} decayed by ${s.decay} per batch`
     : `one-cycle lr to ${s.peak}`;
+  const o = r.optimizer;
   const parts = [
     `${r.epochs} epoch${r.epochs === 1 ? "" : "s"}`,
     `batch ${r.batchSize}`,
-    `SGD momentum ${r.optimizer.momentum}`,
+    o.kind === "sgd"
+      ? `SGD momentum ${o.momentum}`
+      : `Adam (β ${o.beta1}, ${o.beta2})`,
     lr,
   ];
   if (r.optimizer.weightDecay > 0) {
@@ -301,6 +320,9 @@ export function describeRecipe(r: Readonly<Recipe>): string {
     );
   }
   if (r.recalibrateBatchNorm) parts.push("batch norm re-estimated");
+  if (r.weightAveraging) {
+    parts.push(`weights averaged (EMA ${r.weightAveraging.decay})`);
+  }
   parts.push(
     r.validation.kind === "test"
       ? "validation on the test set"

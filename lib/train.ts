@@ -20,11 +20,11 @@
  */
 import { tf } from "./tf.ts";
 import { PIXELS, type Split } from "./data.ts";
-import { ScheduledMomentumSGD } from "./optimizer.ts";
+import { ScheduledAdam, ScheduledMomentumSGD } from "./optimizer.ts";
 import { makeRng, sample, shuffledIndices } from "./random.ts";
 import type { EpochRecord } from "./types.ts";
 import { inJupyterKernel, onInterrupt } from "./interrupt.ts";
-import { type Recipe, SEED_RECIPE } from "./recipes.ts";
+import { learningRateAt, type Recipe, SEED_RECIPE } from "./recipes.ts";
 import { augmentedPixels, smoothedOneHot } from "./augment.ts";
 
 /**
@@ -193,9 +193,10 @@ export interface TrainResult {
 
 /**
  * Compiles `model` for a recipe: categorical cross-entropy, accuracy, and
- * SGD with momentum whose learning rate follows the recipe's schedule over
- * `totalSteps` batches ({@link ScheduledMomentumSGD}; for the seed recipe,
- * exactly Keras's decayed SGD). Returns the optimizer.
+ * the recipe's optimizer with its learning rate following the schedule
+ * over `totalSteps` batches: SGD with momentum
+ * ({@link ScheduledMomentumSGD}; for the seed recipe, exactly Keras's
+ * decayed SGD) or Adam ({@link ScheduledAdam}). Returns the optimizer.
  *
  * @example
  * ```ts
@@ -208,13 +209,23 @@ export function compileForRecipe(
   model: tf.LayersModel,
   recipe: Readonly<Recipe>,
   totalSteps = 1,
-): ScheduledMomentumSGD {
-  const optimizer = new ScheduledMomentumSGD(
-    recipe.schedule,
-    totalSteps,
-    recipe.optimizer.momentum,
-    recipe.optimizer.weightDecay,
-  );
+): ScheduledMomentumSGD | ScheduledAdam {
+  const o = recipe.optimizer;
+  const optimizer = o.kind === "sgd"
+    ? new ScheduledMomentumSGD(
+      recipe.schedule,
+      totalSteps,
+      o.momentum,
+      o.weightDecay,
+    )
+    : new ScheduledAdam(
+      recipe.schedule,
+      totalSteps,
+      o.beta1,
+      o.beta2,
+      o.epsilon,
+      o.weightDecay,
+    );
   model.compile({
     optimizer,
     loss: "categoricalCrossentropy",
@@ -277,6 +288,62 @@ export function recalibrateBatchNorm(
     }
   } finally {
     norms.forEach((l, i) => l.momentum = saved[i]);
+  }
+}
+
+/**
+ * An exponential moving average of a model's trainable weights, kept in
+ * variables of its own: {@link WeightAverage.update} after every batch,
+ * {@link WeightAverage.swap} to put the average in the model (and the
+ * trained weights in the average's place), again to swap back.
+ *
+ * @example
+ * ```ts
+ * const ema = new WeightAverage(model, 0.999);
+ * // after each batch: ema.update();
+ * ema.swap(); // evaluate with the average
+ * ema.swap(); // back to the trained weights
+ * ema.dispose();
+ * ```
+ */
+export class WeightAverage {
+  readonly #weights: tf.LayerVariable[];
+  readonly #average: tf.Variable[];
+  #steps = 0;
+
+  constructor(model: tf.LayersModel, readonly decay: number) {
+    this.#weights = model.trainableWeights;
+    this.#average = this.#weights.map((w) =>
+      tf.tidy(() => tf.variable(w.read().clone(), false))
+    );
+  }
+
+  /** Moves the average towards the weights (warmed up early on). */
+  update(): void {
+    this.#steps++;
+    const d = Math.min(this.decay, (1 + this.#steps) / (10 + this.#steps));
+    tf.tidy(() => {
+      this.#weights.forEach((w, i) => {
+        const a = this.#average[i];
+        a.assign(tf.add(tf.mul(a, d), tf.mul(w.read(), 1 - d)));
+      });
+    });
+  }
+
+  /** Exchanges the model's weights and the average. */
+  swap(): void {
+    tf.tidy(() => {
+      this.#weights.forEach((w, i) => {
+        const a = this.#average[i];
+        const trained = w.read().clone();
+        w.write(a.clone());
+        a.assign(trained);
+      });
+    });
+  }
+
+  dispose(): void {
+    tf.dispose(this.#average);
   }
 }
 
@@ -360,6 +427,9 @@ export async function trainModel(
     }
   });
 
+  const average = recipe.weightAveraging
+    ? new WeightAverage(model, recipe.weightAveraging.decay)
+    : null;
   const valX = validation ? imagesToTensor(validation.images) : null;
   const valY = validation ? labelsToOneHot(validation.labels) : null;
   const history: EpochRecord[] = [];
@@ -380,6 +450,7 @@ export async function trainModel(
     accSum = 0,
     seen = 0,
     seenInRun = 0,
+    step = 0,
     lastLr = 0;
 
   /** Validation loss and accuracy of the model as it is now. */
@@ -415,7 +486,8 @@ export async function trainModel(
           lossSum = accSum = seen = 0;
         },
         onBatchBegin: () => {
-          lastLr = optimizer.learningRate;
+          lastLr = learningRateAt(recipe.schedule, step, epochs * batches);
+          step++;
         },
         onBatchEnd: async (batch, logs) => {
           const size = Math.min(batchSize, train.count - batch * batchSize);
@@ -437,6 +509,7 @@ export async function trainModel(
             secondsLeft: (train.count - seen) / ips,
             lr: lastLr,
           });
+          average?.update();
           // An interrupt is delivered by the event loop: give it a turn
           // every ~100 ms (tfjs's own yields can be an epoch apart).
           if (yieldEveryMs > 0 && trainEnd - lastYield >= yieldEveryMs) {
@@ -459,10 +532,13 @@ export async function trainModel(
           // A stopped epoch is not complete: it has no validation.
           if (stopped !== null) return;
           const trainSeconds = (trainEnd - epochStart) / 1000;
+          // Validate the averaged weights, if any, then train on.
+          average?.swap();
           if (calibration !== null) {
             recalibrateBatchNorm(model, train, calibration);
           }
           const [valLoss, valAccuracy] = validate();
+          if (epoch + 1 < epochs) average?.swap();
           const now = performance.now();
           const record: EpochRecord = {
             epoch: epoch + 1,
@@ -481,12 +557,15 @@ export async function trainModel(
         },
       },
     });
-    // A run stopped mid-epoch still leaves statistics that match its weights.
-    if (stopped !== null && calibration !== null) {
-      recalibrateBatchNorm(model, train, calibration);
+    // A run stopped mid-epoch ends with the average too, and statistics
+    // that match its weights.
+    if (stopped !== null) {
+      average?.swap();
+      if (calibration !== null) recalibrateBatchNorm(model, train, calibration);
     }
   } finally {
     stopListening();
+    average?.dispose();
     tf.dispose([valX, valY].filter((t) => t !== null) as tf.Tensor[]);
     optimizer.dispose();
   }

@@ -25,6 +25,7 @@ import {
   type Split,
   tf,
   trainModel,
+  WeightAverage,
 } from "../lib/mod.ts";
 import { makeRng } from "../lib/random.ts";
 
@@ -374,4 +375,67 @@ Deno.test("trainModel re-estimates the batch-norm statistics when the recipe say
     Math.max(...off) > 0.01,
     `moving averages only: ${Math.max(...off)}`,
   );
+});
+
+Deno.test("WeightAverage: a warmed-up moving average of the weights, swapped in and out", () => {
+  const model = buildMiniVGGNet({ seed: 5 });
+  const w = model.trainableWeights[0];
+  const start = Array.from(w.read().dataSync());
+  const ema = new WeightAverage(model, 0.5);
+  try {
+    // Step 1: decay min(0.5, 2/11) = 2/11 towards weights + 1.
+    tf.tidy(() => {
+      w.write(tf.add(w.read(), 1));
+    });
+    ema.update();
+    ema.swap();
+    const averaged = Array.from(w.read().dataSync());
+    for (let i = 0; i < 5; i++) {
+      const want = start[i] * (2 / 11) + (start[i] + 1) * (9 / 11);
+      assert.ok(
+        Math.abs(averaged[i] - want) < 1e-5,
+        `${averaged[i]} vs ${want}`,
+      );
+    }
+    ema.swap();
+    const back = Array.from(w.read().dataSync());
+    for (let i = 0; i < 5; i++) {
+      assert.ok(Math.abs(back[i] - (start[i] + 1)) < 1e-6);
+    }
+  } finally {
+    ema.dispose();
+    model.dispose();
+  }
+});
+
+Deno.test("Adam recipes train too, with the schedule's learning rate and decoupled weight decay", async () => {
+  const data = { train: synthetic(300, 11), test: synthetic(60, 12) };
+  const recipe = {
+    ...FAST_RECIPE,
+    optimizer: {
+      kind: "adam",
+      beta1: 0.9,
+      beta2: 0.999,
+      epsilon: 1e-7,
+      weightDecay: 1e-4,
+    },
+    schedule: { ...FAST_RECIPE.schedule, peak: 0.002 },
+    weightAveraging: { kind: "ema", decay: 0.99 },
+    epochs: 2,
+    batchSize: 25,
+  } as const;
+  const before = tf.memory().numTensors;
+  const run = await runRecipe(data, recipe, { seed: 2 });
+  assert.equal(run.history.length, 2);
+  assert.equal(
+    run.history[1].lr,
+    learningRateAt(recipe.schedule, 21, 22),
+  );
+  assert.ok(run.testAccuracy > 0.5, `test accuracy ${run.testAccuracy}`);
+  assert.match(
+    describeRecipe(recipe),
+    /Adam \(β 0\.9, 0\.999\).*weights averaged \(EMA 0\.99\)/,
+  );
+  run.model.dispose();
+  assert.equal(tf.memory().numTensors, before);
 });

@@ -40,7 +40,11 @@ Deno.test("the seed recipe is the original's: SGD 0.01, momentum 0.9, decay 0.01
     initial: 0.01,
     decay: 4e-4,
   });
-  assert.equal(SEED_RECIPE.optimizer.momentum, 0.9);
+  assert.deepEqual(SEED_RECIPE.optimizer, {
+    kind: "sgd",
+    momentum: 0.9,
+    weightDecay: 0,
+  });
   assert.equal(SEED_RECIPE.batchSize, 32);
   assert.equal(SEED_RECIPE.epochs, 25);
   assert.deepEqual(SEED_RECIPE.validation, { kind: "test" });

@@ -53,6 +53,9 @@ import {
   setReluGradEnabled,
 } from "./kernels/relu.ts";
 import { startThreadedBackend } from "./threads.ts";
+import { installHeapSpill } from "./spill.ts";
+import { installEarlySavedRelease } from "./saved.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 /**
  * What {@link initWasmBackend} set up.
@@ -239,6 +242,10 @@ export async function initWasmBackend(
     await tf.setBackend("wasm");
   }
   await tf.ready();
+  // Activations leave the heap once the backward pass has used them
+  // (saved.ts); batches that still outgrow it spill (spill.ts).
+  installEarlySavedRelease();
+  installHeapSpill(tf.backend() as BackendWasm);
   const simd = await tf.env().getAsync("WASM_HAS_SIMD_SUPPORT") as boolean;
   return { backend: "wasm", simd, threads: tfWasm.getThreadsCount() };
 }

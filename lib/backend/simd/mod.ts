@@ -380,15 +380,18 @@ export function channelSumsFloats(rows: number, C: number): number {
 
 /**
  * Where {@link runChannelSums}'s sums start in work space that begins at
- * byte offset `at`: the first 8-byte boundary.
+ * byte offset `at`: the first 8-byte boundary (offsets run up to 4 GiB).
  *
  * @example
  * ```ts
  * const part = channelSumsAt(pointerOf(backend, work));
+ * channelSumsAt(2 ** 31 + 4); // 2 ** 31 + 8
  * ```
  */
 export function channelSumsAt(at: number): number {
-  return (at + 7) & ~7;
+  // Arithmetic, not `& ~7`: bitwise operators work on signed 32-bit
+  // integers and would turn an offset past 2 GiB negative.
+  return Math.ceil(at / 8) * 8;
 }
 
 /**
@@ -418,7 +421,11 @@ export function runChannelSums(
   const R = sumBlockRows(C);
   const blocks = Math.ceil(rows / R);
   simdPool(backend).run(name, [...args, part, R], 0, 0, blocks);
-  const sums = new Float64Array(memoryOf(backend).buffer, part, blocks * 2 * C);
+  const sums = new Float64Array(
+    backendMemory(backend).buffer,
+    part,
+    blocks * 2 * C,
+  );
   for (let b = 0; b < blocks; b++) {
     for (let j = 0; j < 2 * C; j++) acc[j] += sums[b * 2 * C + j];
   }
@@ -476,8 +483,17 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-/** The backend's WebAssembly memory. */
-function memoryOf(backend: BackendWasm): WebAssembly.Memory {
+/**
+ * The backend's WebAssembly memory (its heap: shared in the threaded
+ * build). Take `.buffer` afresh after anything that may grow it.
+ *
+ * @throws {Error} when the backend does not expose its memory.
+ * @example
+ * ```ts
+ * const heap = new Uint8Array(backendMemory(backend).buffer);
+ * ```
+ */
+export function backendMemory(backend: BackendWasm): WebAssembly.Memory {
   const module = backend.wasm as unknown as {
     wasmMemory?: WebAssembly.Memory;
     asm?: { memory?: WebAssembly.Memory };
@@ -499,7 +515,7 @@ interface Instance {
 const instances = new WeakMap<WebAssembly.Memory, Instance>();
 
 function instanceFor(backend: BackendWasm): Instance {
-  const memory = memoryOf(backend);
+  const memory = backendMemory(backend);
   let instance = instances.get(memory);
   if (instance === undefined) {
     const shared = memory.buffer instanceof SharedArrayBuffer;

@@ -128,6 +128,39 @@ export function evaluateModel(
 }
 
 /**
+ * Mean cross-entropy of the predicted probabilities against the labels
+ * (Keras's categorical cross-entropy: each true class's probability
+ * clipped to [1e-7, 1 − 1e-7], then −ln, averaged over the images).
+ *
+ * @throws {Error} when there are no predictions, or not one per label.
+ * @example
+ * ```ts
+ * import { crossEntropyOf } from "./evaluate.ts";
+ * crossEntropyOf(new Uint8Array([1]), {
+ *   probabilities: new Float32Array([0.5, 0.5]), classes: 2, count: 1,
+ * }); // Math.LN2
+ * ```
+ */
+export function crossEntropyOf(
+  labels: ArrayLike<number>,
+  predictions: Pick<Predictions, "probabilities" | "classes" | "count">,
+): number {
+  const { probabilities, classes, count } = predictions;
+  if (count === 0 || labels.length !== count) {
+    throw new Error(
+      `crossEntropyOf: ${labels.length} labels for ${count} predictions`,
+    );
+  }
+  const eps = 1e-7;
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const p = probabilities[i * classes + labels[i]];
+    sum -= Math.log(Math.min(1 - eps, Math.max(eps, p)));
+  }
+  return sum / count;
+}
+
+/**
  * `predictions.csv`: header `index,label,predicted,confidence`, one row per
  * image in split order.
  *

@@ -21,7 +21,12 @@ import {
   saveBundle,
   saveModelDir,
 } from "./bundle.ts";
-import { evaluateModel, type Predictions, predictionsCsv } from "./evaluate.ts";
+import {
+  crossEntropyOf,
+  evaluateModel,
+  type Predictions,
+  predictionsCsv,
+} from "./evaluate.ts";
 import { formatReport } from "./metrics.ts";
 import { figureHtml, historyFigure } from "./plots.ts";
 import { plotlyJsSource } from "./image/plotly_source.ts";
@@ -173,7 +178,7 @@ export async function writeRunOutputs(
   );
   const metrics = {
     test_accuracy: report.accuracy,
-    test_loss: o.history.at(-1)?.val_loss ?? null,
+    test_loss: crossEntropyOf(o.test.labels, o.predictions),
     macro_f1: report.macro_avg.f1,
   };
   const metadata = bundleMetadata({

@@ -251,6 +251,12 @@ Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and c
     assert.equal(run.seed, 42);
     assert.equal(run.backend.backend, "wasm");
     assert.equal(run.metrics.test_accuracy, report.accuracy);
+    // The seed recipe validates on the test set: the same loss, computed
+    // by Keras's evaluation and by crossEntropyOf.
+    assert.ok(
+      Math.abs(run.metrics.test_loss - history[0].val_loss) < 1e-3,
+      `${run.metrics.test_loss} vs ${history[0].val_loss}`,
+    );
     assert.ok(run.total_seconds > 0 && run.peak_rss_bytes > 0);
 
     // Pictures decode and have the promised sizes.
@@ -310,7 +316,7 @@ Deno.test("train --recipe fast holds out its validation, reads the test set once
       r.stdout,
       /data: 1100 training images \(of the first 1200\), validation on 100 held-out training images, 10000 test images \(classified once, after training\)/,
     );
-    assert.match(r.stdout, /recipe: fast: 1 epoch, batch 128, .*; seed 42/);
+    assert.match(r.stdout, /recipe: fast: 1 epoch, batch 32, .*; seed 42/);
     assert.match(
       r.stdout,
       /test accuracy \d+\.\d\d% \(\d+\.\d\d% with flipped copies averaged in\)/,
@@ -334,6 +340,9 @@ Deno.test("train --recipe fast holds out its validation, reads the test set once
     assert.ok(run.test_accuracy_with_flips >= 0 && run.test_accuracy > 0.1);
     const [epoch] = json("history.json");
     assert.equal(epoch.images_seen, 1100);
+    // The test loss is the test set's, not the held-out images'.
+    assert.ok(Number.isFinite(run.metrics.test_loss));
+    assert.notEqual(run.metrics.test_loss, epoch.val_loss);
     assert.ok(epoch.wall_seconds >= epoch.seconds);
     // The bundle's metadata carries the same recipe.
     const { model, metadata } = await loadBundle(join(abs, "model.zip"));

@@ -18,6 +18,7 @@ import {
   mostConfidentMistakes,
   perClassAccuracy,
 } from "../lib/metrics.ts";
+import { crossEntropyOf } from "../lib/evaluate.ts";
 import { CLASS_NAMES } from "../lib/data.ts";
 
 /** Every number in a report, for NaN checks. */
@@ -633,4 +634,30 @@ Deno.test("mostConfidentMistakes validates its input", () => {
   );
   assert.throws(() => mostConfidentMistakes([0], [1], [0.5], -1), /k must/);
   assert.throws(() => mostConfidentMistakes([0], [1], [0.5], 1.5), /k must/);
+});
+
+Deno.test("crossEntropyOf: −ln of each true class's probability, clipped at 1e-7, averaged", () => {
+  const predictions = {
+    probabilities: new Float32Array([0.5, 0.5, 0, 0.25, 0.75, 0, 0, 0, 1]),
+    classes: 3,
+    count: 3,
+  };
+  // −(ln 0.5 + ln 0.75 + ln(1 − 1e-7)) / 3
+  assert.ok(
+    Math.abs(
+      crossEntropyOf(new Uint8Array([0, 1, 2]), predictions) -
+        -(Math.log(0.5) + Math.log(0.75) + Math.log(1 - 1e-7)) / 3,
+    ) < 1e-7,
+  );
+  // A true class given probability 0 costs −ln 1e-7, not Infinity.
+  assert.ok(
+    Math.abs(
+      crossEntropyOf(new Uint8Array([2, 1, 2]), predictions) -
+        -(Math.log(1e-7) + Math.log(0.75) + Math.log(1 - 1e-7)) / 3,
+    ) < 1e-6,
+  );
+  assert.throws(
+    () => crossEntropyOf(new Uint8Array([0]), predictions),
+    /^Error: crossEntropyOf: 1 labels for 3 predictions$/,
+  );
 });

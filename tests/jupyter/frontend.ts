@@ -522,7 +522,7 @@ async function stopScenario(server: Server, page: Page): Promise<StopReport> {
       const cell = window.Jupyter.notebook.insert_cell_below("code", i);
       cell.set_text(
         'const { predictSplit, takeFirst, textView } = await import("../lib/mod.ts");\n' +
-          "const check = predictSplit(model, takeFirst(test, 4));\n" +
+          "const check = predictSplit(model, takeFirst(validation, 4));\n" +
           'await show(textView(`predicted ${Array.from(check.predicted).join(",")}`));',
       );
       cell.execute();

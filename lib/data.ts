@@ -6,7 +6,10 @@
  * Sources, in order: an explicit directory (used alone); the project's
  * `data/`; `/usr/share/datasets/fashion-mnist/` (Debian package
  * `dataset-fashion-mnist`); a download from the official mirrors into
- * `data/`.
+ * `data/`. A source whose files are missing or cannot be read (a directory
+ * or a symbolic link loop where a file should be, permission denied) is
+ * skipped for the next one, with a one-line note naming the file and why;
+ * an explicit directory fails with one sentence saying the same.
  *
  * @example
  * ```ts
@@ -195,7 +198,10 @@ export interface FashionMnist {
  * ```
  */
 export interface LoadOptions {
-  /** Read only this directory (no fallback to other sources). */
+  /**
+   * Read only this directory (no fallback to other sources): a file that is
+   * missing or cannot be read is a {@link DataError} naming it.
+   */
   dataDir?: string;
   /** Try the official mirrors when no local copy exists (default true). */
   download?: boolean;
@@ -205,7 +211,13 @@ export interface LoadOptions {
   downloadDir?: string;
   /** Local directories searched when `dataDir` is not given. */
   searchDirs?: readonly string[];
-  /** Called with one line of progress text (which source, downloads). */
+  /**
+   * Called with one line of progress text (which source, downloads), and
+   * with a one-line note for each source skipped: a folder that holds only
+   * some of the files, or one whose file cannot be read (a directory or a
+   * symbolic link loop in its place, permission denied). Without it, those
+   * notes go to `console.warn` and progress is not shown.
+   */
   onProgress?: (message: string) => void;
 }
 
@@ -375,24 +387,112 @@ export async function verifyContent(
   return idx.data;
 }
 
-async function exists(path: string): Promise<boolean> {
-  try {
-    return (await Deno.stat(path)).isFile;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return false;
-    if (e instanceof Deno.errors.NotCapable) return false;
-    throw e;
+/**
+ * Why a path that is there cannot be used as a dataset file: what is wrong
+ * (after the path, e.g. "is a symbolic link loop") and what to do about it.
+ */
+interface Unusable {
+  path: string;
+  what: string;
+  fix: string;
+}
+
+const REPLACE = "replace it with the official file";
+
+/** What is wrong with `path`, from the error that reading or stating it gave. */
+function unusable(path: string, e: unknown): Unusable {
+  const of = (what: string, fix = REPLACE): Unusable => ({ path, what, fix });
+  if (e instanceof Deno.errors.FilesystemLoop) {
+    return of("is a symbolic link loop (too many levels of symbolic links)");
+  }
+  if (e instanceof Deno.errors.IsADirectory) {
+    return of("is a directory, not a file");
+  }
+  if (e instanceof Deno.errors.PermissionDenied) {
+    return of(
+      "cannot be read (permission denied)",
+      "make it readable (chmod a+r) or replace it with a readable copy",
+    );
+  }
+  if (e instanceof Deno.errors.NotCapable) {
+    return of(
+      "cannot be read (Deno's --allow-read does not cover it)",
+      "allow reading it (--allow-read) or use another source",
+    );
+  }
+  if (e instanceof Deno.errors.NotADirectory) {
+    return of(
+      "cannot be reached (a part of its path is a file, not a directory)",
+      "check the path",
+    );
+  }
+  if (e instanceof Deno.errors.NotFound) {
+    return of("disappeared while it was being read", "put it back");
+  }
+  return of(
+    `cannot be read (${String((e as Error)?.message ?? e).split("\n")[0]})`,
+    "check it or replace it with the official file",
+  );
+}
+
+/**
+ * A dataset file that exists but cannot be read; sources in a search fall
+ * back to the next one on it (other DataErrors, about content, do not).
+ */
+class UnusableFile extends DataError {
+  constructor(readonly problem: Unusable) {
+    super(`${problem.path} ${problem.what}; ${problem.fix}.`);
   }
 }
 
-/** Path of `spec` in `dir`, preferring the decompressed file, else `.gz`. */
-async function locate(dir: string, spec: DatasetFile): Promise<string | null> {
+/**
+ * Whether `path` is a regular file that can be opened ("file"), absent
+ * ("missing"), or there but unusable: a directory, a symbolic link loop or
+ * one to nothing, a device, or a path Deno or the system will not read.
+ */
+async function probe(path: string): Promise<"file" | "missing" | Unusable> {
+  let info: Deno.FileInfo;
+  try {
+    info = await Deno.stat(path);
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) return unusable(path, e);
+    const link = await Deno.lstat(path).then((s) => s.isSymlink, () => false);
+    return link
+      ? {
+        path,
+        what: "is a symbolic link to a file that does not exist",
+        fix: "point it at the official file or replace it with the file",
+      }
+      : "missing";
+  }
+  if (info.isFile) return "file";
+  if (info.isDirectory) {
+    return { path, what: "is a directory, not a file", fix: REPLACE };
+  }
+  return {
+    path,
+    what: "is not a regular file (a device, pipe or socket)",
+    fix: REPLACE,
+  };
+}
+
+/**
+ * Where `spec` is in `dir`: the decompressed file if usable, else the
+ * `.gz`; or why neither can be used (unusable wins over missing).
+ */
+async function locate(
+  dir: string,
+  spec: DatasetFile,
+): Promise<string | "missing" | Unusable> {
+  let problem: Unusable | undefined;
   for (
     const candidate of [join(dir, spec.name), join(dir, spec.name + ".gz")]
   ) {
-    if (await exists(candidate)) return candidate;
+    const found = await probe(candidate);
+    if (found === "file") return candidate;
+    if (found !== "missing") problem ??= found;
   }
-  return null;
+  return problem ?? "missing";
 }
 
 async function readVerified(
@@ -403,28 +503,45 @@ async function readVerified(
   try {
     bytes = await Deno.readFile(path);
   } catch (e) {
-    throw new DataError(
-      `${path} cannot be read (${
-        (e as Error).message
-      }); check its permissions.`,
-    );
+    throw new UnusableFile(unusable(path, e));
   }
   const content = path.endsWith(".gz") ? await gunzip(bytes, path) : bytes;
   return verifyContent(content, spec, path);
 }
 
-async function readDir(dir: string): Promise<FashionMnist> {
-  const payloads: Uint8Array[] = [];
+/**
+ * Finds the four files in `dir`: their paths, or the first problem (an
+ * unusable file before a missing one) and how many files were found.
+ */
+async function findFiles(
+  dir: string,
+): Promise<
+  { paths: string[] } | { problem: Unusable; missing: boolean; found: number }
+> {
+  const paths: string[] = [];
+  let missing: Unusable | undefined;
+  let bad: Unusable | undefined;
   for (const spec of DATASET_FILES) {
-    const path = await locate(dir, spec);
-    if (path === null) {
-      throw new DataError(
-        `${
-          join(dir, spec.name)
-        }(.gz) is missing; put all four Fashion-MNIST files in ${dir}.`,
-      );
-    }
-    payloads.push(await readVerified(path, spec));
+    const where = await locate(dir, spec);
+    if (typeof where === "string" && where !== "missing") paths.push(where);
+    else if (where === "missing") {
+      missing ??= {
+        path: `${join(dir, spec.name)}(.gz)`,
+        what: "is missing",
+        fix: `put all four Fashion-MNIST files in ${dir}`,
+      };
+    } else bad ??= where;
+  }
+  if (bad) return { problem: bad, missing: false, found: paths.length };
+  if (missing) return { problem: missing, missing: true, found: paths.length };
+  return { paths };
+}
+
+/** Reads and verifies the four files found in `dir`. */
+async function readFound(dir: string, paths: string[]): Promise<FashionMnist> {
+  const payloads: Uint8Array[] = [];
+  for (const [i, spec] of DATASET_FILES.entries()) {
+    payloads.push(await readVerified(paths[i], spec));
   }
   const [trainImages, trainLabels, testImages, testLabels] = payloads;
   return {
@@ -439,12 +556,14 @@ async function readDir(dir: string): Promise<FashionMnist> {
   };
 }
 
-/** True when `dir` holds all four files (compressed or not). */
-async function complete(dir: string): Promise<boolean> {
-  for (const spec of DATASET_FILES) {
-    if ((await locate(dir, spec)) === null) return false;
+/** Reads `dir` alone: every problem is a DataError naming the file. */
+async function readDir(dir: string): Promise<FashionMnist> {
+  const found = await findFiles(dir);
+  if ("problem" in found) {
+    const { path, what, fix } = found.problem;
+    throw new DataError(`${path} ${what}; ${fix}.`);
   }
-  return true;
+  return await readFound(dir, found.paths);
 }
 
 const HOW_TO_GET =
@@ -477,12 +596,21 @@ export async function downloadFashionMnist(
   onProgress: (message: string) => void = () => {},
   timeoutMs = 30000,
 ): Promise<void> {
+  for (const spec of DATASET_FILES) {
+    const target = join(dir, spec.name + ".gz");
+    const found = await probe(target);
+    if (typeof found === "object") {
+      throw new DataError(
+        `${target} ${found.what}, where the download would be saved; remove it and try again.`,
+      );
+    }
+  }
   const failures: string[] = [];
   for (const mirror of mirrors) {
     try {
       for (const spec of DATASET_FILES) {
         const target = join(dir, spec.name + ".gz");
-        if (await exists(target)) continue;
+        if ((await probe(target)) === "file") continue;
         onProgress(`downloading ${mirror}${spec.name}.gz`);
         const gz = await fetchBytes(`${mirror}${spec.name}.gz`, timeoutMs);
         await verifyContent(
@@ -516,7 +644,9 @@ export async function downloadFashionMnist(
  * Finds, reads and verifies Fashion-MNIST (see the module doc for the
  * order of sources). Every file is checked — gzip integrity, IDX magic,
  * 28×28 dimensions, counts 60,000/10,000, labels 0–9, SHA-256 of content —
- * before anything is returned.
+ * before anything is returned. A searched folder that holds only some of
+ * the files, or a file it cannot read, is skipped with a note (see
+ * {@link LoadOptions.onProgress}); damaged content is an error.
  *
  * @throws {DataError} with one sentence naming the file and the problem.
  * @example
@@ -530,22 +660,48 @@ export async function loadFashionMnist(
   options: LoadOptions = {},
 ): Promise<FashionMnist> {
   const progress = options.onProgress ?? (() => {});
+  const note = options.onProgress ?? ((m: string) => console.warn(m));
   if (options.dataDir !== undefined) {
     progress(`reading Fashion-MNIST from ${options.dataDir}`);
     return await readDir(options.dataDir);
   }
   const dirs = options.searchDirs ?? [PROJECT_DATA_DIR, DEBIAN_DIR];
-  for (const dir of dirs) {
-    if (await complete(dir)) {
-      progress(`reading Fashion-MNIST from ${dir}`);
-      return await readDir(dir);
+  const download = options.download !== false;
+  const skipped: string[] = [];
+  for (const [i, dir] of dirs.entries()) {
+    const next = dirs[i + 1] ??
+      (download ? "a download from the official mirrors" : undefined);
+    const skip = (why: string) => {
+      skipped.push(why);
+      note(`skipping ${dir}: ${why}${next ? `; trying ${next}` : ""}.`);
+    };
+    const found = await findFiles(dir);
+    if ("problem" in found) {
+      const { path, what } = found.problem;
+      // A folder without any of the files is simply not a source; one with
+      // some, or with a file that cannot be read, is worth a note.
+      if (!found.missing || found.found > 0) {
+        skip(
+          `${path} ${what}${
+            found.missing ? ` (${found.found} of the 4 files are there)` : ""
+          }`,
+        );
+      }
+      continue;
+    }
+    progress(`reading Fashion-MNIST from ${dir}`);
+    try {
+      return await readFound(dir, found.paths);
+    } catch (e) {
+      if (!(e instanceof UnusableFile)) throw e;
+      skip(`${e.problem.path} ${e.problem.what}`);
     }
   }
   const downloadDir = options.downloadDir ?? PROJECT_DATA_DIR;
-  if (options.download === false) {
+  if (!download) {
     throw new DataError(
-      `Fashion-MNIST was not found in ${
-        dirs.join(" or ")
+      `Fashion-MNIST was not found in ${dirs.join(" or ")}${
+        skipped.length > 0 ? ` (skipped: ${skipped.join("; ")})` : ""
       }; to get it, ${HOW_TO_GET}.`,
     );
   }

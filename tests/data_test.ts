@@ -600,11 +600,22 @@ Deno.test("download: false with nothing found is a DataError", async () => {
         gzipSync(pattern(9)),
       );
     }
+    const notes: string[] = [];
     await rejectsData(
-      loadFashionMnist({ searchDirs: [empty], download: false }),
+      loadFashionMnist({
+        searchDirs: [empty],
+        download: false,
+        onProgress: (m) => notes.push(m),
+      }),
       "was not found in",
       empty,
     );
+    // It is skipped with a note naming the missing file.
+    assert.deepEqual(notes, [
+      `skipping ${empty}: ${
+        join(empty, "t10k-labels-idx1-ubyte")
+      }(.gz) is missing (3 of the 4 files are there).`,
+    ]);
     // An explicit dataDir is used alone and never falls back.
     await rejectsData(
       loadFashionMnist({ dataDir: other, mirrors: [DEAD_MIRROR] }),
@@ -615,6 +626,194 @@ Deno.test("download: false with nothing found is a DataError", async () => {
     for (const d of [empty, other, downloads]) {
       await Deno.remove(d, { recursive: true });
     }
+  }
+});
+
+// ---------------------------------------------------------------- unreadable sources
+
+/**
+ * A temp folder with all four files as small stand-ins (their content is
+ * never read when the test is about one that cannot be), then `bad` in
+ * place of the train images file.
+ */
+async function folderWith(
+  bad: (path: string) => Promise<void>,
+): Promise<{ dir: string; path: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "fmnist-unreadable-" });
+  for (const spec of DATASET_FILES.slice(1)) {
+    await Deno.writeFile(join(dir, spec.name + ".gz"), gzipSync(pattern(9)));
+  }
+  const path = join(dir, "train-images-idx3-ubyte.gz");
+  await bad(path);
+  return { dir, path };
+}
+
+const SYMLINK_LOOP = async (path: string) => {
+  // a -> b -> a
+  await Deno.symlink(path + ".loop", path);
+  await Deno.symlink(path, path + ".loop");
+};
+
+/**
+ * Checks that `dir`, with the file at `path` unusable in the way `why`
+ * says, is skipped with one note in a search (here, the only folder, so
+ * the load fails saying what was skipped), and is one sentence naming the
+ * file as an explicit `dataDir`. Returns that sentence.
+ */
+async function checkUnusable(
+  dir: string,
+  path: string,
+  why: string,
+): Promise<string> {
+  const empty = await Deno.makeTempDir({ prefix: "fmnist-empty-" });
+  try {
+    const notes: string[] = [];
+    await rejectsData(
+      loadFashionMnist({
+        searchDirs: [dir, empty],
+        download: false,
+        onProgress: (m) => notes.push(m),
+      }),
+      "was not found in",
+      `skipped: ${path} ${why}`,
+    );
+    // (A file that fails when read, not when looked up, comes after the
+    // progress line "reading Fashion-MNIST from DIR".)
+    assert.deepEqual(notes.filter((m) => !m.startsWith("reading ")), [
+      `skipping ${dir}: ${path} ${why}; trying ${empty}.`,
+    ]);
+    return await rejectsData(
+      loadFashionMnist({ dataDir: dir, mirrors: [DEAD_MIRROR] }),
+      new RegExp(`^${RegExp.escape(`${path} ${why}; `)}[^;]+\\.$`),
+    );
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+  }
+}
+
+Deno.test("unreadable sources: a symbolic link loop falls back to the next source", async () => {
+  // Three real files and a loop where the train images should be.
+  const dir = await Deno.makeTempDir({ prefix: "fmnist-loop-" });
+  try {
+    for (const spec of DATASET_FILES.slice(1)) {
+      await Deno.symlink(
+        join(DEBIAN_DIR, spec.name + ".gz"),
+        join(dir, spec.name + ".gz"),
+      );
+    }
+    const path = join(dir, "train-images-idx3-ubyte.gz");
+    await SYMLINK_LOOP(path);
+    const why = "is a symbolic link loop (too many levels of symbolic links)";
+    const progress: string[] = [];
+    const ds = await loadFashionMnist({
+      searchDirs: [dir, DEBIAN_DIR],
+      download: false,
+      onProgress: (m) => progress.push(m),
+    });
+    assert.equal(ds.source, DEBIAN_DIR);
+    assert.equal(ds.train.count, 60000);
+    assert.deepEqual(progress, [
+      `skipping ${dir}: ${path} ${why}; trying ${DEBIAN_DIR}.`,
+      `reading Fashion-MNIST from ${DEBIAN_DIR}`,
+    ]);
+    const msg = await checkUnusable(dir, path, why);
+    assert.equal(msg, `${path} ${why}; replace it with the official file.`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("unreadable sources: a directory where a file should be", async () => {
+  const { dir, path } = await folderWith((p) => Deno.mkdir(p));
+  try {
+    assert.equal(
+      await checkUnusable(dir, path, "is a directory, not a file"),
+      `${path} is a directory, not a file; replace it with the official file.`,
+    );
+    // A directory under the uncompressed name does not hide a .gz file:
+    // the .gz is read (and its stand-in content refused).
+    await Deno.remove(path);
+    await Deno.writeFile(path, gzipSync(pattern(9)));
+    await Deno.mkdir(join(dir, "train-images-idx3-ubyte"));
+    await rejectsData(
+      loadFashionMnist({ dataDir: dir, download: false }),
+      path,
+      "too short",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("unreadable sources: a symbolic link to nothing", async () => {
+  const { dir, path } = await folderWith((p) => Deno.symlink(p + ".gone", p));
+  try {
+    await checkUnusable(
+      dir,
+      path,
+      "is a symbolic link to a file that does not exist",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("unreadable sources: permission denied (the reader mocked: root reads anything)", async () => {
+  const { dir, path } = await folderWith((p) =>
+    Deno.writeFile(p, gzipSync(pattern(9)))
+  );
+  const readFile = Deno.readFile;
+  Deno.readFile = (p, options) =>
+    String(p) === path
+      ? Promise.reject(
+        new Deno.errors.PermissionDenied(
+          `Permission denied (os error 13): open '${path}'`,
+        ),
+      )
+      : readFile(p, options);
+  try {
+    assert.equal(
+      await checkUnusable(dir, path, "cannot be read (permission denied)"),
+      `${path} cannot be read (permission denied); make it readable (chmod a+r) or replace it with a readable copy.`,
+    );
+  } finally {
+    Deno.readFile = readFile;
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("unreadable sources: damaged content is still an error, not a fallback", async () => {
+  // The stand-ins are valid gzip of the wrong bytes: read, then refused.
+  const { dir } = await folderWith((p) =>
+    Deno.writeFile(p, gzipSync(pattern(9)))
+  );
+  try {
+    await rejectsData(
+      loadFashionMnist({ searchDirs: [dir, DEBIAN_DIR], download: false }),
+      join(dir, "train-images-idx3-ubyte.gz"),
+      "too short",
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("unreadable sources: something in the way of a download is named before any download", async () => {
+  const empty = await Deno.makeTempDir({ prefix: "fmnist-empty-" });
+  const { dir, path } = await folderWith(SYMLINK_LOOP);
+  try {
+    await rejectsData(
+      loadFashionMnist({
+        searchDirs: [empty],
+        downloadDir: dir,
+        mirrors: [DEAD_MIRROR],
+        onProgress: () => {},
+      }),
+      `${path} is a symbolic link loop (too many levels of symbolic links), where the download would be saved; remove it and try again.`,
+    );
+  } finally {
+    await Deno.remove(empty, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -10,7 +10,12 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import { defaultThreads, initWasmBackend, tf } from "../lib/mod.ts";
+import {
+  chooseThreads,
+  defaultThreads,
+  initWasmBackend,
+  tf,
+} from "../lib/mod.ts";
 import {
   batchNormTraining,
   batchNormTrainingAvailable,
@@ -33,6 +38,31 @@ Deno.test("initWasmBackend uses every core by default (up to 8), with SIMD", () 
   assert.equal(defaultThreads(), Math.min(cores, 8));
   assert.equal(backendInfo.threads, defaultThreads());
   assert.equal(backendInfo.simd, true);
+});
+
+Deno.test("chooseThreads: at most one thread per core, and a warning saying so", () => {
+  assert.deepEqual(chooseThreads(1, 2), { threads: 1 });
+  assert.deepEqual(chooseThreads(2, 2), { threads: 2 });
+  assert.deepEqual(chooseThreads(undefined, 2), {
+    threads: Math.min(defaultThreads(), 2),
+  });
+  assert.deepEqual(chooseThreads(undefined, 1), { threads: 1 });
+  assert.deepEqual(chooseThreads(99, 2), {
+    threads: 2,
+    warning:
+      "warning: 99 threads asked for, but this machine has 2 cores; using 2 threads (threads beyond one per core only take turns on the cores and slow every step down).",
+  });
+  assert.deepEqual(chooseThreads(3, 1), {
+    threads: 1,
+    warning:
+      "warning: 3 threads asked for, but this machine has 1 core; using 1 thread (threads beyond one per core only take turns on the cores and slow every step down).",
+  });
+  // By default, the cores are navigator.hardwareConcurrency.
+  const cores = navigator.hardwareConcurrency;
+  assert.equal(chooseThreads(cores + 1).threads, cores);
+  for (const bad of [0, -1, 1.5, NaN]) {
+    assert.throws(() => chooseThreads(bad, 2), /positive integer/);
+  }
 });
 
 /** Runs tests/fixtures/`name` in a fresh `deno test` with only --allow-read. */

@@ -22,6 +22,12 @@ import {
   predictSplit,
   takeFirst,
 } from "../lib/mod.ts";
+import {
+  intFlag,
+  joinNegativeValues,
+  parseFlags,
+  UsageError,
+} from "../lib/cli/args.ts";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 
@@ -112,6 +118,88 @@ Deno.test("train rejects bad flags with one sentence and exit code 2", async () 
     2,
     /may write only under out\//,
   );
+});
+
+Deno.test("a negative number after a flag is that flag's value (parseArgs would call it an option)", () => {
+  const options = {
+    epochs: { type: "string" as const },
+    limit: { type: "string" as const, short: "l" },
+    help: { type: "boolean" as const, short: "h" },
+  };
+  assert.deepEqual(
+    joinNegativeValues(
+      ["--epochs", "-1", "-l", "-2", "--limit", "-0.5", "--help", "-3"],
+      options,
+    ),
+    ["--epochs=-1", "-l-2", "--limit=-0.5", "--help", "-3"],
+  );
+  // Not a number, or after "--": left for parseArgs to judge.
+  assert.deepEqual(
+    joinNegativeValues(["--epochs", "-x", "--", "--limit", "-1"], options),
+    ["--epochs", "-x", "--", "--limit", "-1"],
+  );
+  assert.deepEqual(
+    { ...parseFlags(["--epochs", "-1", "-l", "-7"], options).values },
+    { epochs: "-1", limit: "-7" },
+  );
+  assert.throws(
+    () => intFlag("--epochs", "-1", 1),
+    new UsageError('--epochs must be an integer of at least 1, got "-1".'),
+  );
+});
+
+Deno.test("every integer flag of every task refuses a negative number as it refuses 0", async () => {
+  const cases: [string, string, number][] = [
+    ["train", "--epochs", 1],
+    ["train", "--batch-size", 1],
+    ["train", "--limit", 1],
+    ["train", "--seed", 0],
+    ["train", "--threads", 1],
+    ["bench", "--windows", 1],
+    ["bench", "--seconds", 1],
+    ["bench", "--threads", 1],
+    ["notebooks", "--limit", 1],
+    ["notebooks", "--epochs", 1],
+  ];
+  for (const [name, flag, min] of cases) {
+    for (const args of [[flag, "-1"], [`${flag}=-1`]]) {
+      assertOneSentenceError(
+        await task(name, ...args),
+        2,
+        new RegExp(
+          `^error: ${flag} must be an integer of at least ${min}, got "-1"\\.$`,
+        ),
+      );
+    }
+  }
+});
+
+Deno.test("train --threads above the core count uses the cores, with a one-line warning", async () => {
+  const cores = navigator.hardwareConcurrency;
+  const asked = cores + 97;
+  const dir = await Deno.makeTempDir(); // no data: stops after the backend
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  try {
+    const r = await train("--threads", String(asked), "--data-dir", dir);
+    assert.equal(r.code, 1, r.stderr.join("\n"));
+    assert.match(
+      r.stdout,
+      new RegExp(`^backend: wasm, SIMD on, ${cores} thread\\(s\\)$`, "m"),
+    );
+    assert.equal(r.stderr.length, 2, r.stderr.join("\n"));
+    assert.equal(
+      r.stderr[0],
+      `warning: ${asked} threads asked for, but this machine has ${cores} core${
+        cores === 1 ? "" : "s"
+      }; using ${cores} thread${
+        cores === 1 ? "" : "s"
+      } (threads beyond one per core only take turns on the cores and slow every step down).`,
+    );
+    assert.match(r.stderr[1], /^error: .*is missing/);
+    assert.ok(await missing(join(ROOT, out)));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("train with missing or damaged data stops with one sentence and writes nothing", async () => {

@@ -89,9 +89,15 @@ export interface WasmBackendOptions {
    * {@link defaultThreads}). More than one starts tfjs-wasm's threaded SIMD
    * build (see `threads.ts`); 1 starts the single-threaded SIMD build. Only
    * the first initialisation in a process decides; later calls report what
-   * is running.
+   * is running. More than the cores are clamped to the cores, with a warning
+   * (see {@link chooseThreads}).
    */
   threads?: number;
+  /**
+   * Called with each one-line warning (threads clamped to the cores, the
+   * threaded build failing to start); default `console.warn`.
+   */
+  onWarning?: (message: string) => void;
 }
 
 /** The kernels this project provides for the `wasm` backend. */
@@ -202,6 +208,9 @@ export function useKernels(set: "project" | "baseline"): void {
  * kernels training needs. Loads the backend's `.wasm` files from the
  * installed npm package (no network), and reports SIMD and threads.
  *
+ * Asked for more threads than the machine has cores, it uses one per core
+ * and warns (see {@link chooseThreads}).
+ *
  * @throws {Error} when the WASM backend cannot start or `threads` is not a positive integer.
  * @example
  * ```ts
@@ -212,16 +221,15 @@ export function useKernels(set: "project" | "baseline"): void {
 export async function initWasmBackend(
   options: WasmBackendOptions = {},
 ): Promise<WasmBackendInfo> {
-  const threads = options.threads ?? defaultThreads();
-  if (!(Number.isInteger(threads) && threads >= 1)) {
-    throw new Error(`threads must be a positive integer, got ${threads}.`);
-  }
+  const warn = options.onWarning ?? ((m: string) => console.warn(m));
+  const { threads, warning } = chooseThreads(options.threads);
   registerTrainingKernels();
   if (tf.findBackend("wasm") === null) {
+    if (warning) warn(warning);
     let ok = false;
     if (threads > 1) {
       ok = await startThreadedBackend(threads).catch((e) => {
-        console.warn(
+        warn(
           `warning: the multi-threaded WASM build did not start (${
             (e as Error).message.split("\n")[0]
           }); running on one thread.`,
@@ -267,4 +275,67 @@ const MAX_DEFAULT_THREADS = 8;
 export function defaultThreads(): number {
   const cores = globalThis.navigator?.hardwareConcurrency ?? 1;
   return Math.max(1, Math.min(Math.floor(cores), MAX_DEFAULT_THREADS));
+}
+
+/** The cores this process may use (`navigator.hardwareConcurrency`). */
+function coreCount(): number {
+  return Math.max(
+    1,
+    Math.floor(globalThis.navigator?.hardwareConcurrency ?? 1),
+  );
+}
+
+/**
+ * What {@link chooseThreads} decided.
+ *
+ * @example
+ * ```ts
+ * import type { ThreadChoice } from "./backend/mod.ts";
+ * const choice: ThreadChoice = { threads: 2 };
+ * ```
+ */
+export interface ThreadChoice {
+  /** Threads to compute with. */
+  threads: number;
+  /** One line saying why fewer threads than asked are used, if so. */
+  warning?: string;
+}
+
+/**
+ * The thread count {@link initWasmBackend} starts with: `requested`, or
+ * {@link defaultThreads} when it is undefined, but never more than the
+ * cores (`cores`, default `navigator.hardwareConcurrency`): threads beyond
+ * one per core only take turns on the cores, and every step then waits for
+ * the slowest (issue 12: `--threads 99` trained at half speed on this 2-core
+ * machine). A clamped choice carries a one-line warning saying how many threads
+ * were asked for, how many are used and why.
+ *
+ * @throws {Error} when `requested` is not a positive integer.
+ * @example
+ * ```ts
+ * import { chooseThreads } from "./backend/mod.ts";
+ * chooseThreads(99, 2); // { threads: 2, warning: "warning: 99 threads asked for, …" }
+ * chooseThreads(1, 2); // { threads: 1 }
+ * ```
+ */
+export function chooseThreads(
+  requested: number | undefined,
+  cores: number = coreCount(),
+): ThreadChoice {
+  if (requested === undefined) {
+    return { threads: Math.min(defaultThreads(), cores) };
+  }
+  if (!(Number.isInteger(requested) && requested >= 1)) {
+    throw new Error(`threads must be a positive integer, got ${requested}.`);
+  }
+  if (requested <= cores) return { threads: requested };
+  return {
+    threads: cores,
+    warning:
+      `warning: ${requested} threads asked for, but this machine has ${cores} core${
+        cores === 1 ? "" : "s"
+      }; using ${cores} thread${
+        cores === 1 ? "" : "s"
+      } (threads beyond one per core only take turns on the cores and slow every step down).`,
+  };
 }

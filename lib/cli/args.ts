@@ -47,10 +47,59 @@ export function intFlag(
   return n;
 }
 
+/** A value that starts with a dash but is a number: `-1`, `-0.5`, `-.5`. */
+const NEGATIVE_NUMBER = /^-\.?\d/;
+
+/**
+ * `args` with every negative number that follows a flag taking a value
+ * joined to it (`--epochs -1` becomes `--epochs=-1`, `-n -1` becomes
+ * `-n-1`), so that `parseArgs` reads it as the value instead of refusing it
+ * as an option ("argument is ambiguous"); the flag's own check then says
+ * what is wrong with it. Other arguments, and everything after `--`, are
+ * left as they are.
+ *
+ * @example
+ * ```ts
+ * import { joinNegativeValues } from "./args.ts";
+ * joinNegativeValues(["--epochs", "-1"], { epochs: { type: "string" } }); // ["--epochs=-1"]
+ * ```
+ */
+export function joinNegativeValues(
+  args: readonly string[],
+  options: Record<string, { type: "string" | "boolean"; short?: string }>,
+): string[] {
+  const takesValue = new Set<string>();
+  for (const [name, option] of Object.entries(options)) {
+    if (option.type !== "string") continue;
+    takesValue.add(`--${name}`);
+    if (option.short) takesValue.add(`-${option.short}`);
+  }
+  const out: string[] = [];
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    if (arg === "--") {
+      out.push(...args.slice(i));
+      break;
+    }
+    const next = args[i + 1];
+    if (
+      takesValue.has(arg) && next !== undefined && NEGATIVE_NUMBER.test(next)
+    ) {
+      out.push(arg.startsWith("--") ? `${arg}=${next}` : `${arg}${next}`);
+      i++;
+    } else {
+      out.push(arg);
+    }
+  }
+  return out;
+}
+
 /**
  * `parseArgs` from `node:util` in strict mode, turning its errors into
  * {@link UsageError}s. Positional arguments are an error unless
- * `allowPositionals` is true.
+ * `allowPositionals` is true. A negative number after a flag that takes a
+ * value is that flag's value (see {@link joinNegativeValues}), so
+ * `--epochs -1` meets the flag's own check, as `--epochs 0` does.
  *
  * @example
  * ```ts
@@ -66,7 +115,12 @@ export function parseFlags<
   allowPositionals = false,
 ) {
   try {
-    return parseArgs({ args, options, strict: true, allowPositionals });
+    return parseArgs({
+      args: joinNegativeValues(args, options),
+      options,
+      strict: true,
+      allowPositionals,
+    });
   } catch (e) {
     throw new UsageError(
       `${(e as Error).message.split("\n")[0]} (see --help).`,

@@ -169,6 +169,26 @@ export class Dropout extends KerasDropout {
     this.#state = (args.seed ?? Math.floor(Math.random() * 2 ** 32)) >>> 0;
   }
 
+  /**
+   * Where this layer's stream of masks stands (a 32-bit unsigned integer):
+   * saved in checkpoints and set back on resume, so the masks after a
+   * resume are the ones an uninterrupted run would have drawn.
+   *
+   * @example
+   * ```ts
+   * const layer = new Dropout({ rate: 0.25, seed: 7 });
+   * const saved = layer.maskState;
+   * layer.maskState = saved;
+   * ```
+   */
+  get maskState(): number {
+    return this.#state;
+  }
+
+  set maskState(state: number) {
+    this.#state = state >>> 0;
+  }
+
   override call(
     inputs: tf.Tensor | tf.Tensor[],
     kwargs: Record<string, unknown>,

@@ -26,6 +26,7 @@ export * from "./splits.ts";
 export * from "./augment.ts";
 export * from "./optimizer.ts";
 export * from "./train.ts";
+export * from "./checkpoint.ts";
 export * from "./run.ts";
 export * from "./progress.ts";
 export * from "./evaluate.ts";

@@ -26,6 +26,54 @@ import { MOMENTUM_UPDATE } from "./backend/kernels/momentum_update.ts";
 import { learningRateAt, type LearningRateSchedule } from "./recipes.ts";
 
 /**
+ * An optimizer's state as plain numbers, for checkpoints: the step count,
+ * scalar accumulators (Adam's β₁ᵗ and β₂ᵗ), and one slot array per
+ * trainable weight and kind of slot (SGD: velocities; Adam: first moments,
+ * then second moments), in the model's trainable-weight order; `null`
+ * where a slot does not exist yet (before the first step).
+ *
+ * @example
+ * ```ts
+ * import type { OptimizerState } from "./optimizer.ts";
+ * const state: OptimizerState = optimizer.exportState(weights);
+ * state.iterations; // batches trained so far
+ * ```
+ */
+export interface OptimizerState {
+  iterations: number;
+  scalars: number[];
+  slots: (Float32Array | null)[];
+}
+
+/** Copies a tensor's values out (a new array, not a view). */
+function valuesOf(t: tf.Tensor): Float32Array {
+  return Float32Array.from(t.dataSync() as Float32Array);
+}
+
+/** Checks that `state` has `expected` slots of the weights' sizes. */
+function checkSlots(
+  state: OptimizerState,
+  weights: readonly tf.Variable[],
+  perWeight: number,
+): void {
+  if (state.slots.length !== weights.length * perWeight) {
+    throw new Error(
+      `the optimizer state has ${state.slots.length} slots, the model needs ${
+        weights.length * perWeight
+      }.`,
+    );
+  }
+  state.slots.forEach((slot, i) => {
+    const w = weights[i % weights.length];
+    if (slot !== null && slot.length !== w.size) {
+      throw new Error(
+        `optimizer slot ${i} has ${slot.length} values, its weight ${w.size}.`,
+      );
+    }
+  });
+}
+
+/**
  * SGD with momentum and per-batch time-based decay (Keras 2 semantics).
  *
  * @example
@@ -114,6 +162,47 @@ export class DecayedMomentumSGD extends tf.Optimizer {
       tf.mul(tf.scalar(-lr), g),
     );
     return [next, tf.add(w, next)];
+  }
+
+  /**
+   * The state to checkpoint: iterations and one velocity per weight of
+   * `weights` (the model's trainable variables, in order).
+   *
+   * @example
+   * ```ts
+   * const state = opt.exportState(model.trainableWeights.map((w) => w.read()));
+   * ```
+   */
+  exportState(weights: readonly tf.Variable[]): OptimizerState {
+    return {
+      iterations: this.iterations,
+      scalars: [],
+      slots: weights.map((w) => {
+        const v = this.velocities.get(w.name);
+        return v === undefined ? null : valuesOf(v);
+      }),
+    };
+  }
+
+  /**
+   * Sets the state from {@link exportState}'s output, for the weights of
+   * a freshly built model of the same architecture.
+   *
+   * @example
+   * ```ts
+   * opt.importState(saved, model.trainableWeights.map((w) => w.read()));
+   * ```
+   */
+  importState(state: OptimizerState, weights: readonly tf.Variable[]): void {
+    checkSlots(state, weights, 1);
+    for (const v of this.velocities.values()) v.dispose();
+    this.velocities.clear();
+    weights.forEach((w, i) => {
+      const slot = state.slots[i];
+      if (slot === null) return;
+      this.velocities.set(w.name, tf.variable(tf.tensor(slot, w.shape), false));
+    });
+    this.iterations_ = state.iterations;
   }
 
   override dispose(): void {
@@ -253,4 +342,73 @@ export class ScheduledAdam extends tf.AdamOptimizer {
     }
     this.step++;
   }
+
+  /**
+   * The state to checkpoint: the step, β₁ᵗ and β₂ᵗ exactly as accumulated,
+   * and the first and second moments of each of `weights` (the model's
+   * trainable variables, in order).
+   *
+   * @example
+   * ```ts
+   * const state = opt.exportState(model.trainableWeights.map((w) => w.read()));
+   * ```
+   */
+  exportState(weights: readonly tf.Variable[]): OptimizerState {
+    const self = this as unknown as AdamInternals;
+    const slot = (list: AdamInternals["accumulatedFirstMoment"], i: number) =>
+      list[i] == null ? null : valuesOf(list[i].variable);
+    return {
+      iterations: this.step,
+      scalars: [
+        self.accBeta1.dataSync()[0],
+        self.accBeta2.dataSync()[0],
+      ],
+      slots: [
+        ...weights.map((_, i) => slot(self.accumulatedFirstMoment, i)),
+        ...weights.map((_, i) => slot(self.accumulatedSecondMoment, i)),
+      ],
+    };
+  }
+
+  /**
+   * Sets the state from {@link exportState}'s output, for the weights of
+   * a freshly built model of the same architecture.
+   *
+   * @example
+   * ```ts
+   * opt.importState(saved, model.trainableWeights.map((w) => w.read()));
+   * ```
+   */
+  importState(state: OptimizerState, weights: readonly tf.Variable[]): void {
+    checkSlots(state, weights, 2);
+    const self = this as unknown as AdamInternals;
+    tf.dispose([
+      ...self.accumulatedFirstMoment.map((m) => m.variable),
+      ...self.accumulatedSecondMoment.map((m) => m.variable),
+    ]);
+    const slots = (offset: number, suffix: string) =>
+      weights.map((w, i) => {
+        const values = state.slots[offset + i];
+        return values === null ? undefined! : {
+          originalName: `${w.name}/${suffix}`,
+          variable: tf.variable(tf.tensor(values, w.shape), false),
+        };
+      });
+    self.accumulatedFirstMoment = slots(0, "m");
+    self.accumulatedSecondMoment = slots(weights.length, "v");
+    tf.tidy(() => {
+      self.accBeta1.assign(tf.scalar(state.scalars[0]));
+      self.accBeta2.assign(tf.scalar(state.scalars[1]));
+    });
+    this.step = state.iterations;
+    this.iterations_ = state.iterations;
+  }
+}
+
+/** The fields of tfjs's `AdamOptimizer` a checkpoint needs (private there). */
+interface AdamInternals {
+  accBeta1: tf.Variable;
+  accBeta2: tf.Variable;
+  accumulatedFirstMoment: { originalName: string; variable: tf.Variable }[];
+  accumulatedSecondMoment: { originalName: string; variable: tf.Variable }[];
 }

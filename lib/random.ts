@@ -13,6 +13,27 @@
  */
 
 /**
+ * A seeded generator of uniform numbers in [0, 1): call it for the next
+ * number. Its `state` (a 32-bit unsigned integer) is where the stream
+ * stands; setting it back replays the stream from there, which is how a
+ * checkpoint resumes shuffling and augmentation exactly.
+ *
+ * @example
+ * ```ts
+ * import { makeRng, type Rng } from "./random.ts";
+ * const rng: Rng = makeRng(7);
+ * const saved = rng.state;
+ * const a = rng();
+ * rng.state = saved;
+ * rng() === a; // true
+ * ```
+ */
+export interface Rng {
+  (): number;
+  state: number;
+}
+
+/**
  * A generator of uniform numbers in [0, 1) from a 32-bit seed.
  *
  * @example
@@ -22,12 +43,13 @@
  * rng(); // same value every time for seed 7
  * ```
  */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + MULBERRY32_STEP) >>> 0;
-    return mulberry32Output(a);
-  };
+export function makeRng(seed: number): Rng {
+  const rng = (() => {
+    rng.state = (rng.state + MULBERRY32_STEP) >>> 0;
+    return mulberry32Output(rng.state);
+  }) as Rng;
+  rng.state = seed >>> 0;
+  return rng;
 }
 
 /** How much mulberry32's state advances per number. */

@@ -22,6 +22,9 @@ import { tf } from "./tf.ts";
 import { PIXELS, type Split } from "./data.ts";
 import { ScheduledAdam, ScheduledMomentumSGD } from "./optimizer.ts";
 import { makeRng, sample, shuffledIndices } from "./random.ts";
+import { Dropout } from "./layers.ts";
+import type { TrainCheckpoint } from "./checkpoint.ts";
+import { forgetSeenWeights } from "./backend/kernels/batch_mat_mul.ts";
 import type { EpochRecord } from "./types.ts";
 import { inJupyterKernel, onInterrupt } from "./interrupt.ts";
 import { learningRateAt, type Recipe, SEED_RECIPE } from "./recipes.ts";
@@ -132,6 +135,28 @@ export interface TrainOptions {
   stopOnInterrupt?: boolean;
   /** Called once if training stops early (see {@link TrainStop}). */
   onStop?: (stop: TrainStop) => void;
+  /**
+   * Stop after the batch during which this many seconds of this call have
+   * passed (reason "time"); the model and a checkpoint are kept as for
+   * any stop.
+   */
+  timeBudgetSeconds?: number;
+  /**
+   * Called with the run's state after every complete epoch and once more
+   * when training stops early (before the weight average is swapped in),
+   * so that `resume` can continue it exactly. Training waits for it.
+   */
+  onCheckpoint?: (checkpoint: TrainCheckpoint) => void | Promise<void>;
+  /** Carried in every checkpoint's `meta` (e.g. the settings of a CLI run). */
+  checkpointMeta?: Record<string, unknown>;
+  /**
+   * Continue from this checkpoint (from `onCheckpoint` or `loadCheckpoint`)
+   * instead of starting afresh: `model` must be a freshly built model of
+   * the same architecture, `train` the same images, and the recipe, epochs,
+   * batch size and seed those of the checkpoint. With the same thread count
+   * the weights at the end are byte for byte those of an uninterrupted run.
+   */
+  resume?: TrainCheckpoint;
 }
 
 /**
@@ -151,8 +176,11 @@ export interface TrainStop {
   epoch: number;
   batch: number;
   batches: number;
-  /** "interrupt": Jupyter's Stop or Ctrl-C; "signal": the `signal` option. */
-  reason: "interrupt" | "signal";
+  /**
+   * "interrupt": Jupyter's Stop or Ctrl-C; "signal": the `signal` option;
+   * "time": the `timeBudgetSeconds` option.
+   */
+  reason: "interrupt" | "signal" | "time";
   /** Epochs finished (and validated) before the stop. */
   completedEpochs: number;
 }
@@ -168,7 +196,11 @@ export interface TrainStop {
  * ```
  */
 export function describeStop(stop: TrainStop): string {
-  const why = stop.reason === "interrupt" ? "on interrupt" : "on request";
+  const why = stop.reason === "interrupt"
+    ? "on interrupt"
+    : stop.reason === "time"
+    ? "at its time budget"
+    : "on request";
   const n = stop.completedEpochs;
   return `Stopped ${why} in epoch ${stop.epoch} after batch ${stop.batch} of ${stop.batches}: the model keeps the weights of that batch; the history has ${n} complete epoch${
     n === 1 ? "" : "s"
@@ -342,6 +374,52 @@ export class WeightAverage {
     });
   }
 
+  /**
+   * The average's values and step count, for a checkpoint.
+   *
+   * @example
+   * ```ts
+   * const { steps, values } = average.exportState();
+   * ```
+   */
+  exportState(): { steps: number; values: Float32Array[] } {
+    return {
+      steps: this.#steps,
+      values: this.#average.map((a) =>
+        Float32Array.from(a.dataSync() as Float32Array)
+      ),
+    };
+  }
+
+  /**
+   * Sets the average back to a checkpoint's values and step count.
+   *
+   * @example
+   * ```ts
+   * average.importState(checkpoint.average!);
+   * ```
+   */
+  importState(state: { steps: number; values: Float32Array[] }): void {
+    if (state.values.length !== this.#average.length) {
+      throw new Error(
+        `the checkpoint averages ${state.values.length} weights, the model has ${this.#average.length}.`,
+      );
+    }
+    tf.tidy(() => {
+      this.#average.forEach((a, i) => {
+        if (state.values[i].length !== a.size) {
+          throw new Error(
+            `averaged weight ${i} has ${
+              state.values[i].length
+            } values in the checkpoint, ${a.size} in the model.`,
+          );
+        }
+        a.assign(tf.tensor(state.values[i], a.shape));
+      });
+    });
+    this.#steps = state.steps;
+  }
+
   dispose(): void {
     tf.dispose(this.#average);
   }
@@ -360,9 +438,11 @@ const CALIBRATION_IMAGES = 4096;
  * the end if the recipe says so, and reports progress. Compiles the model
  * for the recipe first. Disposes every tensor it makes.
  *
- * Stops after the current batch when `signal` is aborted or, inside
- * Jupyter, when the kernel is interrupted (Stop); the result then says
- * where ({@link TrainStop}) and the model can be used or trained further.
+ * Stops after the current batch when `signal` is aborted, when the time
+ * budget is spent or, inside Jupyter, when the kernel is interrupted
+ * (Stop); the result then says where ({@link TrainStop}) and the model
+ * can be used or trained further. `onCheckpoint` receives the run's state
+ * after every epoch and at a stop; `resume` continues from one exactly.
  *
  * @example
  * ```ts
@@ -379,21 +459,34 @@ export async function trainModel(
   validation: Split | null,
   options: TrainOptions = {},
 ): Promise<TrainResult> {
-  const recipe = options.recipe ?? SEED_RECIPE;
-  const epochs = options.epochs ?? recipe.epochs;
-  const batchSize = options.batchSize ?? recipe.batchSize;
+  const epochs = options.epochs ?? options.recipe?.epochs ??
+    SEED_RECIPE.epochs;
+  const batchSize = options.batchSize ?? options.recipe?.batchSize ??
+    SEED_RECIPE.batchSize;
   if (!(Number.isInteger(epochs) && epochs >= 1)) {
     throw new Error(`epochs must be a positive integer, got ${epochs}.`);
   }
   if (!(Number.isInteger(batchSize) && batchSize >= 1)) {
     throw new Error(`batch size must be a positive integer, got ${batchSize}.`);
   }
+  const recipe: Readonly<Recipe> = {
+    ...(options.recipe ?? SEED_RECIPE),
+    epochs,
+    batchSize,
+  };
   if (train.count === 0) throw new Error("the training set is empty.");
   const seed = options.seed ?? 42;
+  const resume = options.resume ?? null;
+  if (resume !== null) checkResumable(resume, recipe, seed, train, model);
   const batches = Math.ceil(train.count / batchSize);
   const optimizer = compileForRecipe(model, recipe, epochs * batches);
   const shuffleRng = makeRng(seed);
   const augmentRng = makeRng(seed ^ 0x5bd1e995);
+  const dropouts = model.layers.filter((l) =>
+    l instanceof Dropout
+  ) as Dropout[];
+  const trainable = () =>
+    model.trainableWeights.map((w) => w.read() as tf.Variable);
   const calibration = recipe.recalibrateBatchNorm
     ? sample(
       train.count,
@@ -402,9 +495,16 @@ export async function trainModel(
     ).sort((a, b) => a - b)
     : null;
 
+  // The batches of an epoch already trained before a resume are skipped
+  // (their order is drawn again from the stream as it stood then).
+  let skipBatches = 0;
+  let epochShuffleState = shuffleRng.state;
   const dataset = tf.data.generator(function* () {
+    epochShuffleState = shuffleRng.state;
     const order = shuffledIndices(train.count, shuffleRng);
-    for (let start = 0; start < train.count; start += batchSize) {
+    const first = skipBatches * batchSize;
+    skipBatches = 0;
+    for (let start = first; start < train.count; start += batchSize) {
       const idx = order.subarray(
         start,
         Math.min(start + batchSize, train.count),
@@ -434,10 +534,21 @@ export async function trainModel(
   const valY = validation ? labelsToOneHot(validation.labels) : null;
   const history: EpochRecord[] = [];
   const runStart = performance.now();
+  let elapsedBefore = 0;
   let stopped: TrainStop | null = null;
   let interrupted = false;
-  const requestedStop = (): TrainStop["reason"] | null =>
-    interrupted ? "interrupt" : options.signal?.aborted ? "signal" : null;
+  const overTime = () =>
+    options.timeBudgetSeconds !== undefined &&
+    (performance.now() - runStart) / 1000 >= options.timeBudgetSeconds;
+  // The time budget is checked after batches: every call trains one.
+  const requestedStop = (afterBatch = true): TrainStop["reason"] | null =>
+    interrupted
+      ? "interrupt"
+      : options.signal?.aborted
+      ? "signal"
+      : afterBatch && overTime()
+      ? "time"
+      : null;
   const listen = options.stopOnInterrupt ?? inJupyterKernel();
   const yieldEveryMs = listen || options.signal ? 100 : 0;
   let lastYield = performance.now();
@@ -451,9 +562,67 @@ export async function trainModel(
     seen = 0,
     seenInRun = 0,
     step = 0,
-    lastLr = 0;
+    lastLr = 0,
+    // Batches of the current epoch before this call (after a resume).
+    batchOffset = 0,
+    // Seconds of the current epoch before this call (after a resume).
+    epochSecondsBefore = 0;
+  const elapsed = () => elapsedBefore + (performance.now() - runStart) / 1000;
 
-  /** Validation loss and accuracy of the model as it is now. */
+  const checkpoint = (): TrainCheckpoint => ({
+    recipe: structuredClone(recipe) as Recipe,
+    seed,
+    trainCount: train.count,
+    epochsDone: history.length,
+    batchesDone: stopped === null ? 0 : stopped.batch,
+    step,
+    imagesSeen: seenInRun,
+    elapsedSeconds: elapsed(),
+    history: history.map((r) => ({ ...r })),
+    epochProgress: stopped === null ? null : {
+      lossSum,
+      accSum,
+      seen,
+      seconds: epochSecondsBefore + (trainEnd - epochStart) / 1000,
+    },
+    rng: {
+      shuffle: shuffleRng.state,
+      epochShuffle: epochShuffleState,
+      augment: augmentRng.state,
+      dropout: dropouts.map((d) => d.maskState),
+    },
+    weights: model.weights.map((w) =>
+      Float32Array.from(w.read().dataSync() as Float32Array)
+    ),
+    optimizer: optimizer.exportState(trainable()),
+    average: average?.exportState() ?? null,
+    meta: { ...options.checkpointMeta },
+  });
+
+  if (resume !== null) {
+    const tensors = resume.weights.map((values, i) =>
+      tf.tensor(values, model.weights[i].shape as number[])
+    );
+    model.setWeights(tensors);
+    tf.dispose(tensors);
+    optimizer.importState(resume.optimizer, trainable());
+    if (average !== null && resume.average !== null) {
+      average.importState(resume.average);
+    }
+    dropouts.forEach((d, i) => d.maskState = resume.rng.dropout[i]);
+    augmentRng.state = resume.rng.augment;
+    if (resume.batchesDone > 0) {
+      shuffleRng.state = resume.rng.epochShuffle;
+      skipBatches = resume.batchesDone;
+    } else {
+      shuffleRng.state = resume.rng.shuffle;
+    }
+    history.push(...resume.history.map((r) => ({ ...r })));
+    step = resume.step;
+    seenInRun = resume.imagesSeen;
+    elapsedBefore = resume.elapsedSeconds;
+  }
+
   const validate = (): [number, number] => {
     if (valX === null || valY === null) return [NaN, NaN];
     const outs = model.evaluate(valX, valY, {
@@ -466,100 +635,115 @@ export async function trainModel(
   };
 
   try {
-    const early = requestedStop();
+    const early = requestedStop(false);
     if (early !== null) {
       stopped = {
-        epoch: 1,
-        batch: 0,
+        epoch: history.length + 1,
+        batch: resume?.batchesDone ?? 0,
         batches,
         reason: early,
-        completedEpochs: 0,
+        completedEpochs: history.length,
       };
       return { history, seconds: 0, stopped };
     }
-    await model.fitDataset(dataset, {
-      epochs,
-      verbose: 0,
-      callbacks: {
-        onEpochBegin: () => {
-          epochStart = performance.now();
-          lossSum = accSum = seen = 0;
-        },
-        onBatchBegin: () => {
-          lastLr = learningRateAt(recipe.schedule, step, epochs * batches);
-          step++;
-        },
-        onBatchEnd: async (batch, logs) => {
-          const size = Math.min(batchSize, train.count - batch * batchSize);
-          lossSum += (logs?.loss ?? NaN) * size;
-          accSum += (logs?.acc ?? NaN) * size;
-          seen += size;
-          seenInRun += size;
-          trainEnd = performance.now();
-          const elapsed = (trainEnd - epochStart) / 1000;
-          const ips = seen / Math.max(elapsed, 1e-9);
-          options.onBatch?.({
-            epoch: history.length + 1,
-            epochs,
-            batch: batch + 1,
-            batches,
-            loss: lossSum / seen,
-            accuracy: accSum / seen,
-            imagesPerSecond: ips,
-            secondsLeft: (train.count - seen) / ips,
-            lr: lastLr,
-          });
-          average?.update();
-          // An interrupt is delivered by the event loop: give it a turn
-          // every ~100 ms (tfjs's own yields can be an epoch apart).
-          if (yieldEveryMs > 0 && trainEnd - lastYield >= yieldEveryMs) {
-            await new Promise((resolve) => setTimeout(resolve, 0));
-            lastYield = performance.now();
-          }
-          const reason = requestedStop();
-          if (reason !== null && stopped === null) {
-            stopped = {
+    if (history.length < epochs) {
+      await model.fitDataset(dataset, {
+        epochs,
+        initialEpoch: history.length,
+        verbose: 0,
+        callbacks: {
+          onEpochBegin: () => {
+            epochStart = performance.now();
+            const progress = resume !== null && history.length ===
+                resume.epochsDone
+              ? resume.epochProgress
+              : null;
+            lossSum = progress?.lossSum ?? 0;
+            accSum = progress?.accSum ?? 0;
+            seen = progress?.seen ?? 0;
+            epochSecondsBefore = progress?.seconds ?? 0;
+            batchOffset = progress === null ? 0 : resume!.batchesDone;
+          },
+          onBatchBegin: () => {
+            forgetSeenWeights();
+            lastLr = learningRateAt(recipe.schedule, step, epochs * batches);
+            step++;
+          },
+          onBatchEnd: async (batchInCall, logs) => {
+            const batch = batchInCall + batchOffset;
+            const size = Math.min(batchSize, train.count - batch * batchSize);
+            lossSum += (logs?.loss ?? NaN) * size;
+            accSum += (logs?.acc ?? NaN) * size;
+            seen += size;
+            seenInRun += size;
+            trainEnd = performance.now();
+            const seconds = epochSecondsBefore + (trainEnd - epochStart) / 1000;
+            const ips = seen / Math.max(seconds, 1e-9);
+            options.onBatch?.({
               epoch: history.length + 1,
+              epochs,
               batch: batch + 1,
               batches,
-              reason,
-              completedEpochs: history.length,
+              loss: lossSum / seen,
+              accuracy: accSum / seen,
+              imagesPerSecond: ips,
+              secondsLeft: (train.count - seen) / ips,
+              lr: lastLr,
+            });
+            average?.update();
+            // An interrupt is delivered by the event loop: give it a turn
+            // every ~100 ms (tfjs's own yields can be an epoch apart).
+            if (yieldEveryMs > 0 && trainEnd - lastYield >= yieldEveryMs) {
+              await new Promise((resolve) => setTimeout(resolve, 0));
+              lastYield = performance.now();
+            }
+            const reason = requestedStop();
+            if (reason !== null && stopped === null) {
+              stopped = {
+                epoch: history.length + 1,
+                batch: batch + 1,
+                batches,
+                reason,
+                completedEpochs: history.length,
+              };
+              model.stopTraining = true;
+            }
+          },
+          onEpochEnd: async (epoch) => {
+            // A stopped epoch is not complete: it has no validation.
+            if (stopped !== null) return;
+            const seconds = epochSecondsBefore + (trainEnd - epochStart) / 1000;
+            // Validate the averaged weights, if any, then train on.
+            average?.swap();
+            if (calibration !== null) {
+              recalibrateBatchNorm(model, train, calibration);
+            }
+            const [valLoss, valAccuracy] = validate();
+            if (epoch + 1 < epochs) average?.swap();
+            const record: EpochRecord = {
+              epoch: epoch + 1,
+              loss: lossSum / seen,
+              accuracy: accSum / seen,
+              val_loss: valLoss,
+              val_accuracy: valAccuracy,
+              lr: lastLr,
+              seconds: epochSecondsBefore +
+                (performance.now() - epochStart) / 1000,
+              images_per_second: seen / seconds,
+              images_seen: seenInRun,
+              wall_seconds: elapsed(),
             };
-            model.stopTraining = true;
-          }
+            history.push(record);
+            options.onEpoch?.(record);
+            if (options.onCheckpoint) await options.onCheckpoint(checkpoint());
+          },
         },
-        onEpochEnd: (epoch) => {
-          // A stopped epoch is not complete: it has no validation.
-          if (stopped !== null) return;
-          const trainSeconds = (trainEnd - epochStart) / 1000;
-          // Validate the averaged weights, if any, then train on.
-          average?.swap();
-          if (calibration !== null) {
-            recalibrateBatchNorm(model, train, calibration);
-          }
-          const [valLoss, valAccuracy] = validate();
-          if (epoch + 1 < epochs) average?.swap();
-          const now = performance.now();
-          const record: EpochRecord = {
-            epoch: epoch + 1,
-            loss: lossSum / seen,
-            accuracy: accSum / seen,
-            val_loss: valLoss,
-            val_accuracy: valAccuracy,
-            lr: lastLr,
-            seconds: (now - epochStart) / 1000,
-            images_per_second: seen / trainSeconds,
-            images_seen: seenInRun,
-            wall_seconds: (now - runStart) / 1000,
-          };
-          history.push(record);
-          options.onEpoch?.(record);
-        },
-      },
-    });
+      });
+    }
     // A run stopped mid-epoch ends with the average too, and statistics
-    // that match its weights.
+    // that match its weights; its checkpoint is taken before that.
     if (stopped !== null) {
+      if (options.onCheckpoint) await options.onCheckpoint(checkpoint());
       average?.swap();
       if (calibration !== null) recalibrateBatchNorm(model, train, calibration);
     }
@@ -571,4 +755,46 @@ export async function trainModel(
   }
   if (stopped !== null) options.onStop?.(stopped);
   return { history, seconds: (performance.now() - runStart) / 1000, stopped };
+}
+
+/** Throws one sentence when `c` cannot continue this run. */
+function checkResumable(
+  c: TrainCheckpoint,
+  recipe: Readonly<Recipe>,
+  seed: number,
+  train: Split,
+  model: tf.LayersModel,
+): void {
+  const differs = (what: string, saved: unknown, now: unknown) =>
+    new Error(
+      `the checkpoint was made with ${what} ${saved}, this run has ${now}: resume with the same settings.`,
+    );
+  if (JSON.stringify(c.recipe) !== JSON.stringify(recipe)) {
+    throw differs(
+      "the recipe",
+      JSON.stringify(c.recipe),
+      JSON.stringify(recipe),
+    );
+  }
+  if (c.seed !== seed) throw differs("seed", c.seed, seed);
+  if (c.trainCount !== train.count) {
+    throw differs("training images:", c.trainCount, train.count);
+  }
+  const sizes = model.weights.map((w) =>
+    (w.shape as number[]).reduce((a, b) => a * b, 1)
+  );
+  if (
+    c.weights.length !== sizes.length ||
+    c.weights.some((w, i) => w.length !== sizes[i])
+  ) {
+    throw new Error(
+      "the checkpoint's weights do not fit this model: resume with the model the run was started with.",
+    );
+  }
+  const dropouts = model.layers.filter((l) => l instanceof Dropout).length;
+  if (c.rng.dropout.length !== dropouts) {
+    throw new Error(
+      `the checkpoint has ${c.rng.dropout.length} dropout streams, the model ${dropouts} dropout layers.`,
+    );
+  }
 }

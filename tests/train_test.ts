@@ -12,28 +12,12 @@ import {
   trainModel,
 } from "../lib/mod.ts";
 import { makeRng } from "../lib/random.ts";
+import { synthetic } from "./fixtures/synthetic.ts";
 import { onInterrupt, simulateInterrupt } from "../lib/interrupt.ts";
 
 await initWasmBackend();
 
 /** A small synthetic split: class k is a bright square at a position that depends on k. */
-function synthetic(count: number, seed: number): Split {
-  const rng = makeRng(seed);
-  const images = new Uint8Array(count * 784);
-  const labels = new Uint8Array(count);
-  for (let i = 0; i < count; i++) {
-    const k = Math.floor(rng() * 10);
-    labels[i] = k;
-    const r0 = 2 + (k % 5) * 5, c0 = 2 + Math.floor(k / 5) * 12;
-    for (let r = r0; r < r0 + 5; r++) {
-      for (let c = c0; c < c0 + 8; c++) {
-        images[i * 784 + r * 28 + c] = 150 + Math.floor(rng() * 100);
-      }
-    }
-  }
-  return { images, labels, count };
-}
-
 Deno.test("the seed recipe is the original's: SGD 0.01, momentum 0.9, decay 0.01/25 per batch, batch 32, 25 epochs", () => {
   assert.deepEqual(SEED_RECIPE.schedule, {
     kind: "time-decay",

@@ -49,7 +49,24 @@ interface MatMulAttrs {
 const PACK_COST = 2;
 
 /** Right-hand operands seen untransposed: their packing is cached. */
-const seenWeights = new WeakSet<object>();
+let seenWeights = new WeakSet<object>();
+
+/**
+ * Forgets which right-hand operands were seen, so that the next product
+ * chooses its kernel as on a first call. Training calls it before every
+ * step: its weights change at every step (nothing to reuse), and without
+ * it a validation pass would change the kernel, and so the rounding, of
+ * the step after it — and a resumed run would not be bit-identical.
+ *
+ * @example
+ * ```ts
+ * import { forgetSeenWeights } from "./batch_mat_mul.ts";
+ * forgetSeenWeights();
+ * ```
+ */
+export function forgetSeenWeights(): void {
+  seenWeights = new WeakSet<object>();
+}
 
 /**
  * act(A'·B' + bias) for one float32 matrix pair (batch 1) on our own

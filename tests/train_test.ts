@@ -7,7 +7,6 @@ import {
   initWasmBackend,
   labelsToOneHot,
   SEED_RECIPE,
-  type Split,
   tf,
   trainModel,
 } from "../lib/mod.ts";

@@ -26,6 +26,7 @@ import {
   intFlag,
   joinNegativeValues,
   parseFlags,
+  permissionHint,
   UsageError,
 } from "../lib/cli/args.ts";
 
@@ -145,6 +146,21 @@ Deno.test("a negative number after a flag is that flag's value (parseArgs would 
   assert.throws(
     () => intFlag("--epochs", "-1", 1),
     new UsageError('--epochs must be an integer of at least 1, got "-1".'),
+  );
+});
+
+Deno.test("a refused permission says what to do: outputs under out/, else the task may not", () => {
+  assert.equal(
+    permissionHint(
+      'Requires write access to "/etc/x", run again with the --allow-write flag',
+    ),
+    'Requires write access to "/etc/x", run again with the --allow-write flag; write outputs under out/ (the task\'s permission) or run the script with wider --allow-write.',
+  );
+  assert.equal(
+    permissionHint(
+      'Requires run access to "/opt/jupyter", run again with the --allow-run flag',
+    ),
+    'Requires run access to "/opt/jupyter", run again with the --allow-run flag; the task may not (see "Permissions" in README), so run the script with deno run and that permission.',
   );
 });
 

@@ -129,6 +129,27 @@ export function parseFlags<
 }
 
 /**
+ * The one line printed for a refused permission: Deno's first line and what
+ * to do. A refused write is about outputs (the tasks write under `out/`);
+ * anything else (a program to run, a host, a variable) is outside what the
+ * task allows, listed in README's "Permissions".
+ *
+ * @example
+ * ```ts
+ * import { permissionHint } from "./args.ts";
+ * permissionHint('Requires run access to "/opt/jupyter", run again with the --allow-run flag');
+ * // 'Requires run access to "/opt/jupyter", run again with the --allow-run flag; the task may not (see "Permissions" in README), so run the script with deno run and that permission.'
+ * ```
+ */
+export function permissionHint(message: string): string {
+  const kind = /^Requires (\w+) access/.exec(message)?.[1];
+  if (kind === undefined || kind === "write") {
+    return `${message}; write outputs under out/ (the task's permission) or run the script with wider --allow-write.`;
+  }
+  return `${message}; the task may not (see "Permissions" in README), so run the script with deno run and that permission.`;
+}
+
+/**
  * Runs a command's `main`, printing user errors as one line (exit 2 for
  * usage, 1 otherwise) instead of a stack trace. Unexpected errors print
  * their message and exit 1; set `DEBUG=1` for the stack.
@@ -156,11 +177,7 @@ export async function runMain(
       e instanceof Deno.errors.NotCapable ||
       e instanceof Deno.errors.PermissionDenied
     ) {
-      console.error(
-        `error: ${
-          err.message.split("\n")[0]
-        }; write outputs under out/ (the task's permission) or run the script with wider --allow-write.`,
-      );
+      console.error(`error: ${permissionHint(err.message.split("\n")[0])}`);
       Deno.exit(1);
     }
     console.error(`error: ${err.message}`);

@@ -51,7 +51,8 @@ Options:
   --out DIR       where executed notebooks, HTML and model.zip go
                   (default out/notebooks; must be under out/)
   --jupyter PATH  the jupyter command (default /usr/bin/jupyter if present,
-                  else jupyter on PATH)
+                  else jupyter on PATH; deno task notebooks may run only
+                  those two, see "Permissions" in README.md)
   -h, --help      show this help
 
 Needs Jupyter's nbconvert and nbclient (Debian: apt-get install

@@ -45,6 +45,11 @@ export { type MontageOptions, renderMontage } from "./image/montage.ts";
 export { type ChartOptions, renderHistoryChart } from "./image/chart.ts";
 export { plotlyJsSource } from "./image/plotly_source.ts";
 export { decodeJpeg, isJpeg } from "./image/jpeg.ts";
+export {
+  type ImageHeader,
+  MAX_IMAGE_PIXELS,
+  readImageHeader,
+} from "./image/header.ts";
 export { fitRgba, grayToRgba, resizeArea } from "./image/resize.ts";
 export {
   type ClassGridOptions,

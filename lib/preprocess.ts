@@ -25,7 +25,13 @@
  * @module
  */
 import { IMAGE_SIZE, PIXELS } from "./data.ts";
-import { decodeJpeg, isJpeg } from "./image/jpeg.ts";
+import { readFileAtMost } from "./bounded.ts";
+import {
+  type ImageHeader,
+  MAX_IMAGE_PIXELS,
+  readImageHeader,
+} from "./image/header.ts";
+import { decodeJpeg } from "./image/jpeg.ts";
 import { decodePng } from "./image/png.ts";
 import { resizeArea } from "./image/resize.ts";
 import type { RgbaImage } from "./types.ts";
@@ -44,13 +50,27 @@ export class ImageError extends Error {
   override name = "ImageError";
 }
 
-const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
+/**
+ * The largest picture file read, 256 MiB: more than a 50-megapixel PNG
+ * (the {@link MAX_IMAGE_PIXELS} limit) holds even uncompressed.
+ *
+ * @example
+ * ```ts
+ * import { MAX_IMAGE_FILE_BYTES } from "./preprocess.ts";
+ * console.log(MAX_IMAGE_FILE_BYTES / 2 ** 20); // 256
+ * ```
+ */
+export const MAX_IMAGE_FILE_BYTES = 256 * 2 ** 20;
 
 /**
  * Decodes PNG or JPEG bytes (recognised by their signature, whatever the
- * file is called) to RGBA. `name` is used in error messages.
+ * file is called) to RGBA. `name` is used in error messages. Before
+ * decoding, the header alone decides whether the picture may be decoded:
+ * at most {@link MAX_IMAGE_PIXELS} (50 megapixels), and at least as many
+ * bytes as a complete picture of that size needs, so a small file whose
+ * header claims a huge picture costs no memory.
  *
- * @throws {ImageError} when the bytes are neither, or cannot be decoded.
+ * @throws {ImageError} when the bytes are neither, the picture is too large or holds too little for its size, or it cannot be decoded.
  * @example
  * ```ts
  * import { decodeImage } from "./preprocess.ts";
@@ -58,10 +78,41 @@ const PNG_SIGNATURE = [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a];
  * ```
  */
 export function decodeImage(bytes: Uint8Array, name: string): RgbaImage {
-  const png = PNG_SIGNATURE.every((b, i) => bytes[i] === b);
-  if (!png && !isJpeg(bytes)) {
+  let header: ImageHeader | undefined;
+  try {
+    header = readImageHeader(bytes);
+  } catch (e) {
+    const format = bytes[0] === 0x89 ? "PNG" : "JPEG";
+    throw new ImageError(
+      `${name} cannot be read as ${format} (${
+        (e as Error).message
+      }); re-save it with an image editor and try again.`,
+    );
+  }
+  if (header === undefined) {
     throw new ImageError(
       `${name} is not a PNG or JPEG image; save the picture as .png or .jpg and try again.`,
+    );
+  }
+  const { format, width, height, minimumBytes } = header;
+  const png = format === "png";
+  const size = `${width.toLocaleString("en-US")} × ${
+    height.toLocaleString("en-US")
+  }`;
+  if (width * height > MAX_IMAGE_PIXELS) {
+    throw new ImageError(
+      `${name} is ${size} pixels (${
+        Math.round(width * height / 1e6).toLocaleString("en-US")
+      } megapixels), more than the ${
+        MAX_IMAGE_PIXELS / 1e6
+      } megapixels this program reads, so it was not decoded; scale it down (a few hundred pixels across is plenty) and try again.`,
+    );
+  }
+  if (bytes.length < minimumBytes) {
+    throw new ImageError(
+      `${name} holds ${
+        bytes.length.toLocaleString("en-US")
+      } bytes, too few for the ${size} pixels its header declares, so it was not decoded (the file is truncated or damaged); re-save it with an image editor and try again.`,
     );
   }
   try {
@@ -79,7 +130,7 @@ export function decodeImage(bytes: Uint8Array, name: string): RgbaImage {
 /**
  * Reads and decodes a PNG or JPEG file.
  *
- * @throws {ImageError} with one sentence when the file is missing, is a folder, cannot be read, or is not a decodable PNG/JPEG.
+ * @throws {ImageError} with one sentence when the file is missing, is a folder, cannot be read, is larger than {@link MAX_IMAGE_FILE_BYTES}, or is not a decodable PNG/JPEG within the limits of {@link decodeImage}.
  * @example
  * ```ts
  * import { readImageFile } from "./preprocess.ts";
@@ -87,9 +138,9 @@ export function decodeImage(bytes: Uint8Array, name: string): RgbaImage {
  * ```
  */
 export async function readImageFile(path: string): Promise<RgbaImage> {
-  let bytes: Uint8Array;
+  let bytes: Uint8Array | undefined;
   try {
-    bytes = await Deno.readFile(path);
+    bytes = await readFileAtMost(path, MAX_IMAGE_FILE_BYTES);
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new ImageError(
@@ -105,6 +156,13 @@ export async function readImageFile(path: string): Promise<RgbaImage> {
       `${path} cannot be read (${
         (e as Error).message.split("\n")[0]
       }); check its permissions.`,
+    );
+  }
+  if (bytes === undefined) {
+    throw new ImageError(
+      `${path} is larger than ${
+        MAX_IMAGE_FILE_BYTES / 2 ** 20
+      } MiB, more than any picture this program reads, so it was not read; scale it down or save it as .jpg and try again.`,
     );
   }
   return decodeImage(bytes, path);

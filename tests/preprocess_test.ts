@@ -15,17 +15,21 @@ import {
   initWasmBackend,
   isJpeg,
   loadFashionMnist,
+  MAX_IMAGE_FILE_BYTES,
+  MAX_IMAGE_PIXELS,
   PIXELS,
   predictSplit,
   prepareImage,
   prepareImageFile,
   probabilitiesOf,
   readImageFile,
+  readImageHeader,
   resizeArea,
   type RgbaImage,
   tf,
 } from "../lib/mod.ts";
 import { createImage, fillRect, type Rgb } from "../lib/image/raster.ts";
+import { blackPng, jpegClaiming } from "./fixtures/bombs.ts";
 import { ROOT } from "./paths.ts";
 
 const SAMPLE = join(ROOT, "notebooks", "images", "ankle-boot.jpg");
@@ -156,6 +160,113 @@ Deno.test("decodeImage: anything else is one sentence naming the file", () => {
     () => decodeImage(png, "bad.png"),
     (e) => assertOneSentence(e, /^bad\.png cannot be read as PNG \(/),
   );
+});
+
+Deno.test("readImageHeader reads the size of PNG and JPEG without decoding", async () => {
+  const img = photo(40, 30, [250, 250, 250], [10, 5, 20, 20], [20, 40, 200]);
+  const png = encodePng(img);
+  const jpg = encodeJpeg(img);
+  const sample = await Deno.readFile(SAMPLE);
+  for (const [bytes, format] of [[png, "png"], [jpg, "jpeg"]] as const) {
+    const h = readImageHeader(bytes)!;
+    assert.deepEqual([h.format, h.width, h.height], [format, 40, 30]);
+    assert.ok(h.minimumBytes <= bytes.length);
+  }
+  const h = readImageHeader(sample)!;
+  assert.equal(h.format, "jpeg");
+  assert.deepEqual([h.width, h.height], [
+    decodeJpeg(sample).width,
+    decodeJpeg(sample).height,
+  ]);
+  assert.ok(h.minimumBytes <= sample.length);
+  assert.equal(readImageHeader(new TextEncoder().encode("GIF89a")), undefined);
+  // The same limit for both formats, from the header alone.
+  assert.equal(MAX_IMAGE_PIXELS, 50_000_000);
+  assert.deepEqual(
+    readImageHeader(jpegClaiming(60_000, 60_000))?.width,
+    60_000,
+  );
+});
+
+Deno.test("decodeImage refuses from the header pictures too large or too small for their size", () => {
+  const tooLarge =
+    "more than the 50 megapixels this program reads, so it was not decoded; scale it down";
+  assert.throws(
+    () => decodeImage(blackPng(11_500, 11_500), "huge.png"),
+    (e) =>
+      assertOneSentence(
+        e,
+        new RegExp(
+          `^huge\\.png is 11,500 × 11,500 pixels \\(132 megapixels\\), ${tooLarge}`,
+        ),
+      ),
+  );
+  assert.throws(
+    () => decodeImage(jpegClaiming(10_000, 6_000), "huge.jpg"),
+    (e) =>
+      assertOneSentence(
+        e,
+        new RegExp(
+          `^huge\\.jpg is 10,000 × 6,000 pixels \\(60 megapixels\\), ${tooLarge}`,
+        ),
+      ),
+  );
+  const tooFew =
+    /too few for the 7,000 × 7,000 pixels its header declares, so it was not decoded \(the file is truncated or damaged\); re-save it/;
+  assert.throws(
+    () => decodeImage(jpegClaiming(7000, 7000), "liar.jpg"),
+    (e) =>
+      assertOneSentence(e, /^liar\.jpg holds \d+ bytes, /) &&
+      assertOneSentence(e, tooFew),
+  );
+  assert.throws(
+    () => decodeImage(blackPng(8, 8, [7000, 7000]), "liar.png"),
+    (e) =>
+      assertOneSentence(e, /^liar\.png holds \d+ bytes, /) &&
+      assertOneSentence(e, tooFew),
+  );
+  const broken: [Uint8Array, string, RegExp][] = [
+    [
+      new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 1, 2]),
+      "nohead.png",
+      /^nohead\.png cannot be read as PNG \(the IHDR chunk is missing\);/,
+    ],
+    [
+      new Uint8Array([0xff, 0xd8, 0xff, 0xda, 0, 2, 0, 0]),
+      "noframe.jpg",
+      /^noframe\.jpg cannot be read as JPEG \(the image data starts before any frame header \(SOF\)\);/,
+    ],
+    [
+      new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0, 16, 1]),
+      "cut.jpg",
+      /^cut\.jpg cannot be read as JPEG \(the file ends before its frame header \(SOF\)\);/,
+    ],
+  ];
+  for (const [bytes, name, pattern] of broken) {
+    assert.throws(
+      () => decodeImage(bytes, name),
+      (e) => assertOneSentence(e, pattern),
+    );
+  }
+});
+
+Deno.test("readImageFile: a file larger than any picture is not read", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "big.jpg");
+    await Deno.writeFile(path, jpegClaiming(100, 100));
+    await Deno.truncate(path, MAX_IMAGE_FILE_BYTES + 1); // sparse
+    await assert.rejects(
+      readImageFile(path),
+      (e) =>
+        assertOneSentence(
+          e,
+          /big\.jpg is larger than 256 MiB, more than any picture this program reads/,
+        ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("readImageFile: missing file, folder, not an image", async () => {

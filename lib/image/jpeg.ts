@@ -13,9 +13,19 @@
  */
 import jpeg from "jpeg-js";
 import type { RgbaImage } from "../types.ts";
+import { MAX_IMAGE_PIXELS } from "./header.ts";
 
 /** Largest image decoded, in megapixels (a 50 MP photo is 8660 × 5773). */
-const MAX_MEGAPIXELS = 50;
+const MAX_MEGAPIXELS = MAX_IMAGE_PIXELS / 1e6;
+
+/**
+ * The memory jpeg-js may count for that largest image, in MB: for each of
+ * up to four components (CMYK) 256 bytes of coefficients per 8×8 block and
+ * one byte per pixel of output, one byte per pixel and component when they
+ * are interleaved, and the 4-byte RGBA result — 28 bytes a pixel — with a
+ * tenth more for blocks padding the edges.
+ */
+const MAX_MEMORY_MB = Math.ceil((MAX_IMAGE_PIXELS * 28 * 1.1) / 2 ** 20);
 
 /**
  * True when `bytes` start with a JPEG start-of-image marker (`FF D8 FF`).
@@ -54,7 +64,7 @@ export function decodeJpeg(bytes: Uint8Array): RgbaImage {
       useTArray: true,
       formatAsRGBA: true,
       maxResolutionInMP: MAX_MEGAPIXELS,
-      maxMemoryUsageInMB: 1024,
+      maxMemoryUsageInMB: MAX_MEMORY_MB,
     });
   } catch (e) {
     const reason = e instanceof Error ? e.message : String(e);

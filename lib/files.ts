@@ -10,7 +10,7 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 /**
  * Writes `data` (bytes or text) to `path` atomically, creating the parent
@@ -39,9 +39,51 @@ export async function writeFileAtomic(
   }
 }
 
+/** Leftovers older than this are a killed writer's, not a running one's. */
+const STALE_MS = 10 * 60 * 1000;
+
 /**
- * Fills a directory atomically: `fill` writes into a fresh temporary
- * directory next to `path`, which then replaces `path` in one rename.
+ * Deletes what killed writers of `path` left beside it (`NAME.tmp-…`,
+ * `NAME.old-…` older than ten minutes), first putting an `old` copy back
+ * if `path` itself is missing (a kill between the two renames).
+ */
+async function cleanLeftovers(path: string): Promise<void> {
+  const dir = dirname(path), name = basename(path);
+  const leftovers: { path: string; old: boolean; mtime: number }[] = [];
+  try {
+    for await (const e of Deno.readDir(dir)) {
+      const old = e.name.startsWith(`${name}.old-`);
+      if (!old && !e.name.startsWith(`${name}.tmp-`)) continue;
+      const at = join(dir, e.name);
+      const info = await Deno.lstat(at).catch(() => null);
+      if (info) {
+        leftovers.push({ path: at, old, mtime: info.mtime?.getTime() ?? 0 });
+      }
+    }
+  } catch {
+    return; // no folder yet: nothing left over
+  }
+  const missing = await Deno.lstat(path).then(() => false, () => true);
+  const olds = leftovers.filter((l) => l.old).sort((a, b) => b.mtime - a.mtime);
+  if (missing && olds.length > 0) {
+    await Deno.rename(olds[0].path, path).catch(() => {});
+    olds.shift();
+  }
+  const now = Date.now();
+  for (const l of [...olds, ...leftovers.filter((l) => !l.old)]) {
+    if (now - l.mtime > STALE_MS) {
+      await Deno.remove(l.path, { recursive: true }).catch(() => {});
+    }
+  }
+}
+
+/**
+ * Fills a directory so that `path` is always either the old directory or
+ * the complete new one: `fill` writes into a fresh temporary directory
+ * next to `path`; the old one is renamed away, the new one renamed in,
+ * and the old one deleted. Leftovers of killed writers are cleaned first
+ * (an old copy put back if a kill fell between the two renames). Two
+ * writers at once both succeed, the later one's directory staying.
  *
  * @example
  * ```ts
@@ -56,14 +98,26 @@ export async function writeDirAtomic(
   fill: (tmpDir: string) => Promise<void>,
 ): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  const tmp = `${path}.tmp-${crypto.randomUUID()}`;
+  await cleanLeftovers(path);
+  const id = crypto.randomUUID();
+  const tmp = `${path}.tmp-${id}`, old = `${path}.old-${id}`;
   try {
     await Deno.mkdir(tmp);
     await fill(tmp);
-    await Deno.remove(path, { recursive: true }).catch((e) => {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    });
-    await Deno.rename(tmp, path);
+    // Another writer may put its directory in between: move it away too.
+    for (let attempt = 0;; attempt++) {
+      await Deno.rename(path, old).catch((e) => {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      });
+      try {
+        await Deno.rename(tmp, path);
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        await Deno.remove(old, { recursive: true }).catch(() => {});
+      }
+    }
+    await Deno.remove(old, { recursive: true }).catch(() => {});
   } catch (e) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw e;

@@ -64,7 +64,8 @@ export function recipeSplits(
 /**
  * Options of {@link runRecipe}: the seed (weights, dropout, shuffling,
  * augmentation and the held-out split; default 42), a limit on the
- * training images (the first N), and `trainModel`'s callbacks and stop.
+ * training images (the first N), and `trainModel`'s callbacks, stops,
+ * checkpoints and resume.
  *
  * @example
  * ```ts
@@ -75,7 +76,15 @@ export function recipeSplits(
 export interface RunOptions extends
   Pick<
     TrainOptions,
-    "onBatch" | "onEpoch" | "onStop" | "signal" | "stopOnInterrupt"
+    | "onBatch"
+    | "onEpoch"
+    | "onStop"
+    | "signal"
+    | "stopOnInterrupt"
+    | "timeBudgetSeconds"
+    | "onCheckpoint"
+    | "checkpointMeta"
+    | "resume"
   > {
   seed?: number;
   limit?: number;
@@ -176,6 +185,10 @@ export async function runRecipe(
       onStop: options.onStop,
       signal: options.signal,
       stopOnInterrupt: options.stopOnInterrupt,
+      timeBudgetSeconds: options.timeBudgetSeconds,
+      onCheckpoint: options.onCheckpoint,
+      checkpointMeta: options.checkpointMeta,
+      resume: options.resume,
     });
     const predictions = predictSplit(model, data.test);
     const flipPredictions = predictSplit(model, data.test, 256, {

@@ -244,6 +244,12 @@ export async function openRunFolder(
           `${out} has no unfinished run to resume (no ${checkpoint}); start a new run instead.`,
         );
       }
+      // What a killed writer left half written is of no use.
+      for await (const e of Deno.readDir(staging)) {
+        if (/\.(tmp|old)-[0-9a-f-]{36}$/.test(e.name)) {
+          await Deno.remove(join(staging, e.name), { recursive: true });
+        }
+      }
     } else {
       if (hasCheckpoint) {
         throw new OutDirError(

@@ -126,7 +126,10 @@ Deno.test("an unfinished run is kept: a new run refuses, --resume finds its chec
       () => openRunFolder(out("a"), { root }),
       /holds an unfinished run: continue it with --resume .*a, or delete/,
     );
+    const torn = `${CHECKPOINT_FILE}.tmp-${crypto.randomUUID()}`;
+    await Deno.writeTextFile(join(first.staging, torn), "half");
     const resumed = await openRunFolder(out("a"), { root, resume: true });
+    assert.ok(!(await names(resumed.staging)).includes(torn), "torn file");
     assert.equal(
       await Deno.readTextFile(resumed.checkpoint),
       "x",

@@ -26,12 +26,15 @@ import { plotlyPageScript } from "../display.ts";
 import { plotlyJsSource } from "../image/plotly_source.ts";
 import { writeFileAtomic } from "../files.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
+import {
+  defaultJupyter,
+  installDenoKernel,
+  jupyterEnv,
+  ROOT,
+} from "./jupyter_home.ts";
 
-const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 /** nbconvert add-ons: the offline HTML template, the Deno-aware executor. */
 const TEMPLATES = fileURLToPath(new URL("./nbconvert", import.meta.url));
-/** The project-local Jupyter folder (kernel spec, runtime files, config). */
-const JUPYTER_HOME = join(ROOT, "out", "jupyter");
 
 const HELP =
   `Execute the notebooks headless with the Deno kernel and render them.
@@ -84,15 +87,6 @@ async function run(
   }
   const text = (b: Uint8Array) => new TextDecoder().decode(b);
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
-}
-
-function defaultJupyter(): string {
-  try {
-    Deno.statSync("/usr/bin/jupyter");
-    return "/usr/bin/jupyter";
-  } catch {
-    return "jupyter";
-  }
 }
 
 /** The last lines of a failed run's output, which hold the cell's error. */
@@ -158,15 +152,9 @@ async function main(): Promise<void> {
   // The kernels inherit this environment: the quick-run knob, where the
   // model goes, and a project-local Jupyter (kernel spec, runtime, config).
   const env: Record<string, string> = {
+    ...jupyterEnv(),
     FMNIST_OUT: outDir,
-    JUPYTER_DATA_DIR: join(JUPYTER_HOME, "data", "jupyter"),
-    JUPYTER_PATH: join(JUPYTER_HOME, "data", "jupyter"),
-    JUPYTER_RUNTIME_DIR: join(JUPYTER_HOME, "runtime"),
-    JUPYTER_CONFIG_DIR: join(JUPYTER_HOME, "config"),
-    XDG_DATA_HOME: join(JUPYTER_HOME, "data"),
     PYTHONPATH: TEMPLATES,
-    NO_COLOR: "1",
-    PYDEVD_DISABLE_FILE_VALIDATION: "1",
   };
   if (limit !== undefined) env.FMNIST_LIMIT = String(limit);
   if (values.recipe !== undefined) env.FMNIST_RECIPE = values.recipe;
@@ -197,18 +185,9 @@ async function main(): Promise<void> {
       }); install jupyter-nbconvert and python3-nbclient, or pass --jupyter PATH.`,
     );
   }
-  const install = await run(
-    Deno.execPath(),
-    ["jupyter", "--install", "--force", "--name", "deno", "--display", "Deno"],
-    env,
-  );
-  if (install.code !== 0) {
-    throw new Error(
-      `installing the Deno kernel spec failed: ${tail(install.stderr, 3)}`,
-    );
-  }
+  const kernelDir = await installDenoKernel(env);
   console.log(
-    `kernel: Deno ${Deno.version.deno} (spec in ${env.JUPYTER_DATA_DIR}/kernels/deno), nbconvert ${version.stdout.trim()}`,
+    `kernel: Deno ${Deno.version.deno} (spec in ${kernelDir}), nbconvert ${version.stdout.trim()}`,
   );
   await Deno.mkdir(outDir, { recursive: true });
 

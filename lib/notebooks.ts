@@ -235,19 +235,28 @@ export function notebookProblems(nb: Notebook): string[] {
 const DEFINITION =
   /\bfunction\b[\s*]*[\w$]*\s*\(|\bclass\s+[\w$]+\s*(\{|extends\b)|\bclass\s*\{|=>/;
 
+/** The longest code line a notebook may have. */
+export const MAX_CODE_LINE = 100;
+
 /**
  * Breaks of the notebooks' code rules, one sentence each (empty when
- * none): exactly one import, of the shared library on one line
- * (`import { … } from "../lib/mod.ts"`); no functions, arrow functions or
- * classes defined in cells (whatever a notebook needs belongs in lib/,
- * tested).
+ * none):
+ *
+ * - imports come from the shared library only (`"../lib/mod.ts"`), named
+ *   (`import { a, b } from …`, as many statements as reads well, grouped
+ *   by topic) or as a namespace (`import * as lib from …`);
+ * - no `deno-fmt-ignore`, and no line longer than {@link MAX_CODE_LINE};
+ * - no functions, arrow functions or classes: whatever a notebook needs
+ *   beyond the code a learner should read belongs in lib/, tested; and
+ *   what a notebook does define in view (02-model's network, 03-train's
+ *   compile step) is checked against the library by the notebook tests.
  *
  * @example
  * ```ts
  * import { codeRuleBreaks } from "./notebooks.ts";
  * codeRuleBreaks({ cells: [{ cell_type: "code", metadata: {}, source: "const f = (x) => x;" }],
  *   metadata: {}, nbformat: 4, nbformat_minor: 5 });
- * // ["there is no `import { … } from \"../lib/mod.ts\"` line", "cell 1 defines a function or class: const f = (x) => x;"]
+ * // ["there is no import from \"../lib/mod.ts\"", "cell 1 defines a function or class: const f = (x) => x;"]
  * ```
  */
 export function codeRuleBreaks(nb: Notebook): string[] {
@@ -255,25 +264,32 @@ export function codeRuleBreaks(nb: Notebook): string[] {
   const code = nb.cells
     .map((cell, i) => ({ cell, i }))
     .filter(({ cell }) => cell.cell_type === "code");
-  const imports = code.flatMap(({ cell, i }) =>
-    cellSource(cell).split("\n").filter((l) => /^\s*import\b/.test(l)).map(
-      (line) => ({ line, i }),
-    )
-  );
-  const libImport = /^import \{ [^}]+ \} from "\.\.\/lib\/mod\.ts";$/;
-  if (!imports.some(({ line }) => libImport.test(line))) {
-    breaks.push('there is no `import { … } from "../lib/mod.ts"` line');
-  }
-  for (const { line, i } of imports) {
-    if (!libImport.test(line)) {
-      breaks.push(`cell ${i + 1} imports something else: ${line.trim()}`);
-    }
-  }
-  if (imports.length > 1) {
-    breaks.push(`there are ${imports.length} imports; use one`);
-  }
+  const statement = /^import\b[^;]*?from\s+"([^"]*)";?|^import\s+"([^"]*)"/gms;
+  let libImports = 0;
   for (const { cell, i } of code) {
-    for (const line of cellSource(cell).split("\n")) {
+    const source = cellSource(cell);
+    for (const m of source.matchAll(statement)) {
+      const from = m[1] ?? m[2];
+      const what = m[0].replace(/\s+/g, " ").trim();
+      if (from !== "../lib/mod.ts") {
+        breaks.push(`cell ${i + 1} imports something else: ${what}`);
+      } else if (!/^import (\{[^}]*\}|\* as [\w$]+) from/.test(what)) {
+        breaks.push(`cell ${i + 1} imports in another form: ${what}`);
+      } else {
+        libImports++;
+      }
+    }
+    for (const line of source.split("\n")) {
+      if (line.includes("deno-fmt-ignore")) {
+        breaks.push(`cell ${i + 1} turns formatting off: ${line.trim()}`);
+      }
+      if (line.length > MAX_CODE_LINE) {
+        breaks.push(
+          `cell ${i + 1} has a line of ${line.length} characters (at most ${MAX_CODE_LINE}): ${
+            line.trim().slice(0, 40)
+          }…`,
+        );
+      }
       if (DEFINITION.test(line.replace(/\/\/.*$/, ""))) {
         breaks.push(
           `cell ${i + 1} defines a function or class: ${line.trim()}`,
@@ -281,6 +297,7 @@ export function codeRuleBreaks(nb: Notebook): string[] {
       }
     }
   }
+  if (libImports === 0) breaks.push('there is no import from "../lib/mod.ts"');
   return breaks;
 }
 

@@ -119,8 +119,38 @@ export interface NotebookChoices {
   recipe?: string;
   /** Train on the first N training images (a quick run); null: all. */
   limit?: number | null;
-  /** Epochs (default: the recipe's; 4 for a quick run of the seed recipe). */
-  epochs?: number;
+  /**
+   * Epochs (null or absent: the recipe's; 4 for a quick run of the seed
+   * recipe).
+   */
+  epochs?: number | null;
+  /** Seed of the weights, dropout, shuffling and held-out images (42). */
+  seed?: number;
+}
+
+/** A chosen count, checked: a positive whole number, or null for none. */
+function positiveOrNull(
+  name: string,
+  value: number | null | undefined,
+): number | null {
+  if (value === undefined || value === null) return null;
+  if (!Number.isSafeInteger(value) || value < 1) {
+    throw new Error(
+      `${name} must be a positive whole number or null, got ${value}.`,
+    );
+  }
+  return value;
+}
+
+/** The chosen seed, checked: a whole number from 0 to 2³² − 1. */
+function seedOf(value: number | undefined): number {
+  if (value === undefined) return 42;
+  if (!Number.isSafeInteger(value) || value < 0 || value >= 2 ** 32) {
+    throw new Error(
+      `seed must be a whole number from 0 to 4294967295, got ${value}.`,
+    );
+  }
+  return value;
 }
 
 /**
@@ -158,11 +188,11 @@ export function notebookSettings(
   const epochsText = get("FMNIST_EPOCHS");
   const limit = limitText !== undefined
     ? positiveInt("FMNIST_LIMIT", limitText)
-    : choices.limit ?? null;
+    : positiveOrNull("limit", choices.limit);
   const quick = limit !== null;
   const epochs = epochsText !== undefined
     ? positiveInt("FMNIST_EPOCHS", epochsText)
-    : choices.epochs ??
+    : positiveOrNull("epochs", choices.epochs) ??
       (quick && base.name === SEED_RECIPE.name ? QUICK_EPOCHS : base.epochs);
   const outDir = get("FMNIST_OUT") ?? NOTEBOOK_OUT_DIR;
   return {
@@ -171,7 +201,7 @@ export function notebookSettings(
     trainLimit: limit,
     testLimit: limit === null ? null : Math.min(limit, 10000),
     epochs,
-    seed: 42,
+    seed: seedOf(choices.seed),
     outDir,
     modelPath: join(outDir, "model.zip"),
   };

@@ -147,6 +147,13 @@ export interface TrainOptions {
    * so that `resume` can continue it exactly. Training waits for it.
    */
   onCheckpoint?: (checkpoint: TrainCheckpoint) => void | Promise<void>;
+  /**
+   * The model is compiled already (e.g. in a notebook, with
+   * {@link optimizerFor}, the loss and metrics): train with its optimizer,
+   * made for this run's epochs × batches, instead of compiling for the
+   * recipe.
+   */
+  compiled?: boolean;
   /** Carried in every checkpoint's `meta` (e.g. the settings of a CLI run). */
   checkpointMeta?: Record<string, unknown>;
   /**
@@ -224,26 +231,25 @@ export interface TrainResult {
 }
 
 /**
- * Compiles `model` for a recipe: categorical cross-entropy, accuracy, and
- * the recipe's optimizer with its learning rate following the schedule
- * over `totalSteps` batches: SGD with momentum
- * ({@link ScheduledMomentumSGD}; for the seed recipe, exactly Keras's
- * decayed SGD) or Adam ({@link ScheduledAdam}). Returns the optimizer.
+ * The recipe's optimizer, its learning rate following the schedule over
+ * `totalSteps` batches: SGD with momentum ({@link ScheduledMomentumSGD};
+ * for the seed recipe, exactly Keras's decayed SGD) or Adam
+ * ({@link ScheduledAdam}), with the recipe's weight decay.
  *
  * @example
  * ```ts
- * import { compileForRecipe } from "./train.ts";
- * import { SEED_RECIPE } from "./recipes.ts";
- * const optimizer = compileForRecipe(model, SEED_RECIPE, 46875);
+ * import { optimizerFor } from "./train.ts";
+ * import { FAST_RECIPE } from "./recipes.ts";
+ * const optimizer = optimizerFor(FAST_RECIPE, 5 * 1719);
+ * model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
  * ```
  */
-export function compileForRecipe(
-  model: tf.LayersModel,
+export function optimizerFor(
   recipe: Readonly<Recipe>,
-  totalSteps = 1,
+  totalSteps: number,
 ): ScheduledMomentumSGD | ScheduledAdam {
   const o = recipe.optimizer;
-  const optimizer = o.kind === "sgd"
+  return o.kind === "sgd"
     ? new ScheduledMomentumSGD(
       recipe.schedule,
       totalSteps,
@@ -258,12 +264,56 @@ export function compileForRecipe(
       o.epsilon,
       o.weightDecay,
     );
+}
+
+/**
+ * Compiles `model` for a recipe, as Keras's tutorial does: the recipe's
+ * optimizer ({@link optimizerFor}), categorical cross-entropy, accuracy.
+ * Returns the optimizer.
+ *
+ * @example
+ * ```ts
+ * import { compileForRecipe } from "./train.ts";
+ * import { SEED_RECIPE } from "./recipes.ts";
+ * const optimizer = compileForRecipe(model, SEED_RECIPE, 46875);
+ * ```
+ */
+export function compileForRecipe(
+  model: tf.LayersModel,
+  recipe: Readonly<Recipe>,
+  totalSteps = 1,
+): ScheduledMomentumSGD | ScheduledAdam {
+  const optimizer = optimizerFor(recipe, totalSteps);
   model.compile({
     optimizer,
     loss: "categoricalCrossentropy",
     metrics: ["accuracy"],
   });
   return optimizer;
+}
+
+/** The optimizer a model was compiled with, checked for a run of `steps`. */
+function compiledOptimizer(
+  model: tf.LayersModel,
+  steps: number,
+): ScheduledMomentumSGD | ScheduledAdam {
+  const o = model.optimizer as unknown;
+  if (!(o instanceof ScheduledAdam || o instanceof ScheduledMomentumSGD)) {
+    throw new Error(
+      "the model is not compiled with a recipe's optimizer; compile it with optimizerFor(recipe, steps), or leave out `compiled`.",
+    );
+  }
+  if (o.totalSteps !== steps) {
+    throw new Error(
+      `the model's optimizer was made for ${o.totalSteps} batches, this run has ${steps} (epochs × batches per epoch); compile it again with optimizerFor(recipe, ${steps}).`,
+    );
+  }
+  if (o.iterations > 0) {
+    throw new Error(
+      "the model's optimizer has trained already; compile the model again before training it again.",
+    );
+  }
+  return o;
 }
 
 /** What {@link recalibrateBatchNorm} changes on a batch-norm layer. */
@@ -479,7 +529,9 @@ export async function trainModel(
   const resume = options.resume ?? null;
   if (resume !== null) checkResumable(resume, recipe, seed, train, model);
   const batches = Math.ceil(train.count / batchSize);
-  const optimizer = compileForRecipe(model, recipe, epochs * batches);
+  const optimizer = options.compiled
+    ? compiledOptimizer(model, epochs * batches)
+    : compileForRecipe(model, recipe, epochs * batches);
   const shuffleRng = makeRng(seed);
   const augmentRng = makeRng(seed ^ 0x5bd1e995);
   const dropouts = model.layers.filter((l) =>

@@ -7,7 +7,16 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { decodePng } from "../lib/mod.ts";
+import {
+  buildMiniVGGNet,
+  compileForRecipe,
+  decodePng,
+  initWasmBackend,
+  MINIVGGNET_PARAMS,
+  type NotebookSettings,
+  type Split,
+  tf,
+} from "../lib/mod.ts";
 import {
   cellSource,
   cleanNotebook,
@@ -86,7 +95,7 @@ Deno.test("the five notebooks are committed clean, in Jupyter's own layout", asy
   }
 });
 
-Deno.test("notebook code is one import of lib/mod.ts and calls into it: no definitions", async () => {
+Deno.test("notebook code imports only lib/mod.ts, reads well (no fmt-ignore, lines ≤ 100) and defines no functions", async () => {
   for (const name of NOTEBOOKS) {
     const nb = await readNotebook(join(NOTEBOOK_DIR, `${name}.ipynb`));
     assert.deepEqual(codeRuleBreaks(nb), [], name);
@@ -153,10 +162,37 @@ Deno.test("the notebook checks catch outputs, counts, metadata and definitions",
     "const f = (x: number) => x;",
   ]);
   assert.deepEqual(codeRuleBreaks(dirty), [
-    'there is no `import { … } from "../lib/mod.ts"` line',
     'cell 2 imports something else: import { a } from "./other.ts";',
     "cell 2 defines a function or class: const f = (x: number) => x;",
+    'there is no import from "../lib/mod.ts"',
   ]);
+  const withCode = (source: string) => ({
+    ...clean,
+    cells: [{ ...clean.cells[1], source }],
+  });
+  // Grouped, multi-line and namespace imports of the library are fine.
+  for (
+    const good of [
+      'import { a, b } from "../lib/mod.ts";\nimport { c } from "../lib/mod.ts";',
+      'import {\n  a,\n  b,\n} from "../lib/mod.ts";',
+      'import * as lib from "../lib/mod.ts";',
+    ]
+  ) {
+    assert.deepEqual(codeRuleBreaks(withCode(good)), [], good);
+  }
+  assert.deepEqual(
+    codeRuleBreaks(withCode(
+      `import "../lib/mod.ts";\n// deno-fmt-ignore\nconst x = "${
+        "y".repeat(100)
+      }";`,
+    )),
+    [
+      'cell 1 imports in another form: import "../lib/mod.ts"',
+      "cell 1 turns formatting off: // deno-fmt-ignore",
+      'cell 1 has a line of 113 characters (at most 100): const x = "yyyyyyyyyyyyyyyyyyyyyyyyyyyyy…',
+      'there is no import from "../lib/mod.ts"',
+    ],
+  );
   for (
     const bad of ["function f() {}", "class A {}", "async function* g() {}"]
   ) {
@@ -181,13 +217,96 @@ Deno.test("the notebook checks catch outputs, counts, metadata and definitions",
   );
 });
 
+/**
+ * Runs a notebook's import cells and the code cells that `pick` selects as
+ * one module (outside Jupyter `show` prints text), and returns what it
+ * exports (`names`).
+ */
+async function runCells(
+  name: string,
+  pick: (source: string) => boolean,
+  names: string[],
+): Promise<Record<string, unknown>> {
+  const nb = await readNotebook(join(NOTEBOOK_DIR, `${name}.ipynb`));
+  const code = nb.cells.filter((c) => c.cell_type === "code").map(cellSource);
+  const lib = JSON.stringify(toFileUrl(join(ROOT, "lib", "mod.ts")));
+  const module = [
+    ...code.filter((c) => /^import /m.test(c)),
+    ...code.filter((c) => !/^import /m.test(c) && pick(c)),
+    `export { ${names.join(", ")} };`,
+  ].join("\n").replaceAll('"../lib/mod.ts"', lib);
+  const dir = await Deno.makeTempDir({ prefix: "notebook-cells-" });
+  try {
+    const file = join(dir, `${name}.ts`);
+    await Deno.writeTextFile(file, module);
+    return await import(toFileUrl(file));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** A layer's class and configuration, without its (counter-made) name. */
+function layerShape(layer: tf.layers.Layer): string {
+  const { name: _name, ...config } = layer.getConfig();
+  return JSON.stringify([layer.getClassName(), config]);
+}
+
+Deno.test("02-model's code in view builds the library's MiniVGGNet: same layers, settings, parameters and starting weights", async () => {
+  await initWasmBackend();
+  const { model } = await runCells(
+    "02-model",
+    (c) => c.includes("tf.sequential("),
+    ["model"],
+  ) as { model: tf.Sequential };
+  const reference = buildMiniVGGNet({ seed: 42 });
+  try {
+    assert.deepEqual(
+      model.layers.map(layerShape),
+      reference.layers.map(layerShape),
+    );
+    assert.equal(model.countParams(), MINIVGGNET_PARAMS);
+    const bytes = (m: tf.LayersModel) =>
+      m.getWeights().map((w) => new Uint8Array(w.dataSync().buffer));
+    assert.deepEqual(bytes(model), bytes(reference));
+  } finally {
+    model.dispose();
+    reference.dispose();
+  }
+});
+
+Deno.test("03-train's compile step is the library's for the recipe: optimizer, schedule, loss and metric", async () => {
+  await initWasmBackend();
+  const { model, settings, train } = await runCells(
+    "03-train",
+    (c) =>
+      /notebookSettings\(|recipeSplits\(|model\.compile\(/.test(c) &&
+      !c.includes("trainModel("),
+    ["model", "settings", "train"],
+  ) as { model: tf.LayersModel; settings: NotebookSettings; train: Split };
+  const reference = buildMiniVGGNet({ seed: 42 });
+  try {
+    const steps = settings.epochs *
+      Math.ceil(train.count / settings.recipe.batchSize);
+    const optimizer = compileForRecipe(reference, settings.recipe, steps);
+    const compiled = model.optimizer as unknown as typeof optimizer;
+    assert.equal(compiled.constructor, optimizer.constructor);
+    assert.deepEqual(compiled.getConfig(), optimizer.getConfig());
+    assert.equal(compiled.totalSteps, steps);
+    assert.deepEqual(model.loss, reference.loss);
+    assert.deepEqual(model.metricsNames, reference.metricsNames);
+  } finally {
+    model.dispose();
+    reference.dispose();
+  }
+});
+
 Deno.test("the notebooks' code type-checks against the library", async () => {
   const dir = await Deno.makeTempDir({ prefix: "notebook-check-" });
   try {
     const files: string[] = [];
     for (const name of NOTEBOOKS) {
       const nb = await readNotebook(join(NOTEBOOK_DIR, `${name}.ipynb`));
-      const code = notebookCode(nb).replace(
+      const code = notebookCode(nb).replaceAll(
         '"../lib/mod.ts"',
         JSON.stringify(toFileUrl(join(ROOT, "lib", "mod.ts"))),
       );

@@ -282,6 +282,21 @@ async function waitAllRun(page: Page, timeoutMs = 900_000): Promise<void> {
     null,
     { timeout: timeoutMs, polling: 200 },
   );
+  // The last cell's reply (shell channel) can reach the page before its
+  // outputs (IOPub, relayed separately by the server): wait until the
+  // page's outputs have stayed the same for a second (at most 15 s).
+  let last = -1, stableSince = Date.now();
+  const deadline = Date.now() + 15_000;
+  while (Date.now() < deadline && Date.now() - stableSince < 1000) {
+    const count = await page.evaluate(() =>
+      document.querySelectorAll(".output_area").length
+    );
+    if (count !== last) {
+      last = count;
+      stableSince = Date.now();
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Waits until every chart on the page has drawn or said why not. */

@@ -643,6 +643,25 @@ Deno.test("deno task notebooks runs every notebook with FMNIST_LIMIT, and the HT
           assert.equal(run.charts, charts, `${where}, ${which}: charts`);
           assert.deepEqual(run.notDrawn, [], `${where}, ${which}: not drawn`);
           assert.equal(run.drawn, charts, `${where}, ${which}: drawn`);
+          assert.equal(run.brokenImages, 0, `${where}, ${which}: pictures`);
+          if (nb.name !== "03-train") {
+            assert.ok(run.images > 0, `${where}, ${which}: no pictures`);
+          }
+        }
+        // The live chart grows in place: one chart, more points later.
+        if (nb.name === "03-train") {
+          const looks = nb.first.live;
+          assert.ok(looks !== null && looks.length === 2, `${where}: looks`);
+          assert.deepEqual(
+            looks.map((l) =>
+              l.charts
+            ),
+            [1, 1],
+            where,
+          );
+          assert.ok(looks[1].points > looks[0].points, `${where}: grows`);
+        } else {
+          assert.equal(nb.first.live, null, where);
         }
         assert.deepEqual(nb.pageErrors, [], `${where}: page errors`);
         assert.ok(

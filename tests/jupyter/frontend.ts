@@ -45,6 +45,15 @@ export interface RunReport {
   drawn: number;
   /** Chart `<div>`s that said why they did not draw. */
   notDrawn: string[];
+  /** Pictures in the outputs, and how many of them failed to load. */
+  images: number;
+  brokenImages: number;
+  /**
+   * 03-train's live chart, looked at twice while it trains: the charts in
+   * the training cell's output, and the points they hold (null where the
+   * notebook has no live chart or it was not watched).
+   */
+  live: { charts: number; points: number }[] | null;
   /** Seconds from the click on Run All until every cell had run. */
   seconds: number;
 }
@@ -347,6 +356,11 @@ async function readRun(page: Page, seconds: number): Promise<RunReport> {
         .filter((d: any) => !d.querySelector("svg.main-svg"))
         // deno-lint-ignore no-explicit-any
         .map((d: any) => String(d.textContent).slice(0, 300)),
+      images: document.querySelectorAll(".output_area img").length,
+      brokenImages: [...document.querySelectorAll(".output_area img")]
+        // deno-lint-ignore no-explicit-any
+        .filter((i: any) => !(i.complete && i.naturalWidth > 0)).length,
+      live: null,
       seconds: secs,
     };
   }, seconds);
@@ -363,13 +377,54 @@ async function menu(
   await page.click(item);
 }
 
-async function runAll(page: Page): Promise<RunReport> {
+/** The live training chart's cell now: its charts and their points. */
+function lookAtLiveChart(
+  page: Page,
+): Promise<{ charts: number; points: number } | null> {
+  return page.evaluate(() => {
+    const cell = window.Jupyter.notebook.get_cells().find((
+      c: { get_text(): string },
+    ) => c.get_text().includes("new LiveTrainingChart"));
+    if (!cell) return null;
+    const charts = [
+      ...cell.element[0].querySelectorAll("div.fmnist-chart"),
+    ] as { data?: { x?: unknown[] }[] }[];
+    const points = charts.reduce(
+      (n, d) => n + (d.data ?? []).reduce((m, t) => m + (t.x?.length ?? 0), 0),
+      0,
+    );
+    return { charts: charts.length, points };
+  });
+}
+
+/**
+ * Run All; with `watchLive`, also looks at the live training chart twice
+ * while it trains (once it has points, then once it has more).
+ */
+async function runAll(page: Page, watchLive = false): Promise<RunReport> {
   const t0 = performance.now();
   await menu(page, "#celllink", "#run_all_cells");
   // Run All queues every cell at once; wait until the last has run.
   await sleep(500);
+  let live: RunReport["live"] = null;
+  if (watchLive && (await lookAtLiveChart(page)) !== null) {
+    const looks: { charts: number; points: number }[] = [];
+    for (let i = 0; i < 2; i++) {
+      const before = looks.at(-1)?.points ?? 0;
+      const deadline = Date.now() + 600_000;
+      while (Date.now() < deadline) {
+        const look = await lookAtLiveChart(page);
+        if (look !== null && look.points > before) {
+          looks.push(look);
+          break;
+        }
+        await sleep(100);
+      }
+    }
+    live = looks;
+  }
   await waitAllRun(page);
-  return await readRun(page, (performance.now() - t0) / 1000);
+  return { ...(await readRun(page, (performance.now() - t0) / 1000)), live };
 }
 
 async function screenshot(page: Page, path: string): Promise<void> {
@@ -413,7 +468,7 @@ async function notebookRound(
 ): Promise<NotebookReport> {
   return await session(server, page, async () => {
     await openNotebook(server, page, name);
-    const first = await runAll(page);
+    const first = await runAll(page, true);
     log(`${name} loop ${loop}: first Run All in ${first.seconds.toFixed(1)} s`);
     await menu(page, "#celllink", "#clear_all_output", "#all_outputs");
     await page.waitForFunction(() =>

@@ -24,7 +24,7 @@ export const JUPYTER_HOME = join(ROOT, "out", "jupyter");
 
 /**
  * Environment variables that point Jupyter (and the kernels it starts) at
- * {@link JUPYTER_HOME} instead of the user's folders.
+ * `home` (default {@link JUPYTER_HOME}) instead of the user's folders.
  *
  * @example
  * ```ts
@@ -32,13 +32,14 @@ export const JUPYTER_HOME = join(ROOT, "out", "jupyter");
  * jupyterEnv().JUPYTER_PATH; // ".../out/jupyter/data/jupyter"
  * ```
  */
-export function jupyterEnv(): Record<string, string> {
+export function jupyterEnv(home = JUPYTER_HOME): Record<string, string> {
   return {
-    JUPYTER_DATA_DIR: join(JUPYTER_HOME, "data", "jupyter"),
-    JUPYTER_PATH: join(JUPYTER_HOME, "data", "jupyter"),
-    JUPYTER_RUNTIME_DIR: join(JUPYTER_HOME, "runtime"),
-    JUPYTER_CONFIG_DIR: join(JUPYTER_HOME, "config"),
-    XDG_DATA_HOME: join(JUPYTER_HOME, "data"),
+    JUPYTER_DATA_DIR: join(home, "data", "jupyter"),
+    JUPYTER_PATH: join(home, "data", "jupyter"),
+    JUPYTER_RUNTIME_DIR: join(home, "runtime"),
+    JUPYTER_CONFIG_DIR: join(home, "config"),
+    XDG_DATA_HOME: join(home, "data"),
+    IPYTHONDIR: join(home, "ipython"),
     NO_COLOR: "1",
     PYDEVD_DISABLE_FILE_VALIDATION: "1",
   };

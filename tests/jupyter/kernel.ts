@@ -5,6 +5,7 @@
  */
 import { join } from "node:path";
 import { ROOT } from "../paths.ts";
+import { installDenoKernel, jupyterEnv } from "../../lib/cli/jupyter_home.ts";
 
 /**
  * Environment variables that put Jupyter's data, runtime and config under
@@ -14,36 +15,8 @@ import { ROOT } from "../paths.ts";
 export async function jupyterHome(
   home: string,
 ): Promise<Record<string, string>> {
-  const env: Record<string, string> = {
-    XDG_DATA_HOME: join(home, "data"),
-    JUPYTER_DATA_DIR: join(home, "data", "jupyter"),
-    JUPYTER_PATH: join(home, "data", "jupyter"),
-    JUPYTER_RUNTIME_DIR: join(home, "runtime"),
-    JUPYTER_CONFIG_DIR: join(home, "config"),
-    IPYTHONDIR: join(home, "ipython"),
-    NO_COLOR: "1",
-  };
-  const install = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "jupyter",
-      "--install",
-      "--force",
-      "--name",
-      "deno",
-      "--display",
-      "Deno",
-    ],
-    env,
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  if (install.code !== 0) {
-    throw new Error(
-      `deno jupyter --install failed: ${
-        new TextDecoder().decode(install.stderr)
-      }`,
-    );
-  }
+  const env = jupyterEnv(home);
+  await installDenoKernel(env);
   return env;
 }
 

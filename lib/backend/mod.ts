@@ -8,8 +8,8 @@
  *
  * @example
  * ```ts
- * import { initWasmBackend } from "./backend/mod.ts";
- * const info = await initWasmBackend();
+ * import { initWasmBackend } from "./mod.ts";
+ * const info = await initWasmBackend({ threads: 1 });
  * console.log(info); // { backend: "wasm", simd: true, threads: 1 }
  * ```
  *
@@ -62,7 +62,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
  *
  * @example
  * ```ts
- * import type { WasmBackendInfo } from "./backend/mod.ts";
+ * import type { WasmBackendInfo } from "./mod.ts";
  * const info: WasmBackendInfo = { backend: "wasm", simd: true, threads: 1 };
  * ```
  */
@@ -79,7 +79,7 @@ export interface WasmBackendInfo {
  *
  * @example
  * ```ts
- * import type { WasmBackendOptions } from "./backend/mod.ts";
+ * import type { WasmBackendOptions } from "./mod.ts";
  * const opts: WasmBackendOptions = { threads: 1 };
  * ```
  */
@@ -139,7 +139,7 @@ let registered = false;
  *
  * @example
  * ```ts
- * import { registerTrainingKernels } from "./backend/mod.ts";
+ * import { registerTrainingKernels } from "./mod.ts";
  * registerTrainingKernels();
  * ```
  */
@@ -182,7 +182,7 @@ function installKernel(kernelName: string, kernelFunc: unknown): void {
  *
  * @example
  * ```ts
- * import { useKernels } from "./backend/mod.ts";
+ * import { useKernels } from "./mod.ts";
  * useKernels("baseline"); // time something
  * useKernels("project");
  * ```
@@ -214,7 +214,7 @@ export function useKernels(set: "project" | "baseline"): void {
  * @throws {Error} when the WASM backend cannot start or `threads` is not a positive integer.
  * @example
  * ```ts
- * import { initWasmBackend } from "./backend/mod.ts";
+ * import { initWasmBackend } from "./mod.ts";
  * const { simd, threads } = await initWasmBackend();
  * ```
  */
@@ -263,12 +263,11 @@ const MAX_DEFAULT_THREADS = 8;
 
 /**
  * The number of threads used when none is asked for: one per core
- * (`navigator.hardwareConcurrency`), at most 8. On this project's 2-core
- * reference machine that is 2.
+ * (`navigator.hardwareConcurrency`), at most 8.
  *
  * @example
  * ```ts
- * import { defaultThreads } from "./backend/mod.ts";
+ * import { defaultThreads } from "./mod.ts";
  * defaultThreads(); // 2 on a 2-core machine
  * ```
  */
@@ -290,7 +289,7 @@ function coreCount(): number {
  *
  * @example
  * ```ts
- * import type { ThreadChoice } from "./backend/mod.ts";
+ * import type { ThreadChoice } from "./mod.ts";
  * const choice: ThreadChoice = { threads: 2 };
  * ```
  */
@@ -306,14 +305,12 @@ export interface ThreadChoice {
  * {@link defaultThreads} when it is undefined, but never more than the
  * cores (`cores`, default `navigator.hardwareConcurrency`): threads beyond
  * one per core only take turns on the cores, and every step then waits for
- * the slowest (issue 12: `--threads 99` trained at half speed on this 2-core
- * machine). A clamped choice carries a one-line warning saying how many threads
- * were asked for, how many are used and why.
+ * the slowest. A clamped choice carries a one-line warning saying so.
  *
  * @throws {Error} when `requested` is not a positive integer.
  * @example
  * ```ts
- * import { chooseThreads } from "./backend/mod.ts";
+ * import { chooseThreads } from "./mod.ts";
  * chooseThreads(99, 2); // { threads: 2, warning: "warning: 99 threads asked for, …" }
  * chooseThreads(1, 2); // { threads: 1 }
  * ```

@@ -7,9 +7,8 @@
  * op once, from the last to the first: the activations of the last layers
  * are dead long before the first layers' gradients are computed. Released
  * when the next op's gradient starts (by then every gradient of the op that
- * saved them has been computed), the heap of a MiniVGGNet step at batch
- * 1,024 peaks at 1.6 GB instead of 2.2 GB, and at batch 4,096 a third less
- * is spilled (`spill.ts`). The engine still disposes them at the end (a
+ * saved them has been computed), they lower the heap's peak and what
+ * `spill.ts` must spill. The engine still disposes them at the end (a
  * second dispose does nothing); a saved tensor that a gradient returns as
  * it is, is kept. Higher-order gradients (a backward pass recorded on an
  * outer tape) and other backends keep tfjs's behaviour.

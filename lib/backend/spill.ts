@@ -4,9 +4,8 @@
  * tfjs-wasm keeps every tensor in its WebAssembly memory, which is wasm32:
  * it can grow to 4 GiB and no further, and past 3.5 GiB not safely
  * ({@link WASM_HEAP_LIMIT}). Training holds every activation of the
- * forward pass until the backward pass has used it: at batch 2,048 a
- * MiniVGGNet step's heap peaks at 3.1 GB (with `saved.ts`), at 4,096 the
- * saved activations alone come to 3.9 GiB. Past the budget (default
+ * forward pass until the backward pass has used it, so large batches
+ * outgrow the heap. Past the budget (default
  * {@link DEFAULT_HEAP_BUDGET}), this module copies the least recently used
  * tensors out to JavaScript memory and frees their heap blocks; a spilled
  * tensor comes back (to a new address) the moment anything asks for its
@@ -34,29 +33,16 @@ import { backendMemory } from "./simd/mod.ts";
  * The most tfjs-wasm's heap may grow to here: 3.5 GiB of the 4 GiB a
  * wasm32 memory can address. Its allocator (emscripten's `sbrk` in the
  * 4.22 builds) does not check that moving its break stays within 32 bits:
- * asked for 411 MB with the break at 3.96 GB, it handed out a block
- * running past 4 GiB without growing the memory (a kernel then traps, or
- * writes over the heap's start). Kept below this limit, the break can
- * move by up to 512 MiB without wrapping.
- *
- * @example
- * ```ts
- * console.log(WASM_HEAP_LIMIT / 2 ** 30); // 3.5
- * ```
+ * near the top it can hand out a block running past 4 GiB (a kernel then
+ * traps, or writes over the heap's start). Kept below this limit, the
+ * break can move by up to 512 MiB without wrapping.
  */
 export const WASM_HEAP_LIMIT = 3.5 * 2 ** 30;
 
 /**
  * Bytes of tensors kept in the heap before the least recently used are
- * spilled: 3 GiB, leaving the rest of {@link WASM_HEAP_LIMIT} for
- * XNNPACK's own allocations (the first layer's convolution asks for an
- * indirection buffer of 4,096·784·9 pointers, 116 MB, at batch 4,096) and
- * for the allocator's fragmentation.
- *
- * @example
- * ```ts
- * setHeapBudget(backend, DEFAULT_HEAP_BUDGET);
- * ```
+ * spilled, leaving the rest of {@link WASM_HEAP_LIMIT} for XNNPACK's own
+ * allocations and the allocator's fragmentation.
  */
 export const DEFAULT_HEAP_BUDGET = 3 * 2 ** 30;
 
@@ -87,11 +73,6 @@ interface Entry {
 
 /**
  * What {@link heapSpillStats} reports.
- *
- * @example
- * ```ts
- * const { spills, restores } = heapSpillStats(backend);
- * ```
  */
 export interface HeapSpillStats {
   /** Bytes of tensors kept in the heap before spilling. */
@@ -123,10 +104,9 @@ const IDLE_BUFFER_KERNELS = 2000;
 
 /**
  * Spill copies, kept for reuse once their tensor is back or freed. A fresh
- * buffer costs a page fault per 4 KiB on first write: measured here, 1.4 s
- * to copy 411 MB into a new buffer and 35 ms into one written before. The
- * same sizes recur every training step (a MiniVGGNet step runs about 250
- * kernels), so spilling reuses the buffers of the step before; what is kept
+ * buffer costs a page fault per 4 KiB page on first write, and the same
+ * sizes recur every training step, so spilling reuses the buffers of the
+ * step before; what is kept
  * never exceeds the most ever spilled at once, and is let go once nothing
  * has been spilled for {@link IDLE_BUFFER_KERNELS} kernels.
  */
@@ -420,11 +400,6 @@ function wrapEngine(): void {
 /**
  * Lets `backend` spill tensors out of its heap when they exceed the budget
  * (see the module notes). Idempotent; {@link initWasmBackend} calls it.
- *
- * @example
- * ```ts
- * installHeapSpill(tf.backend() as BackendWasm);
- * ```
  */
 export function installHeapSpill(backend: BackendWasm): void {
   if (spills.has(backend)) return;
@@ -446,11 +421,6 @@ function spillOf(backend: BackendWasm): HeapSpill {
  * Tests set a small budget to make spilling happen.
  *
  * @throws {Error} when spilling is not installed on `backend`, or `bytes` is not positive.
- * @example
- * ```ts
- * setHeapBudget(backend, 64 * 2 ** 20); // spill past 64 MiB
- * setHeapBudget(backend); // back to the default
- * ```
  */
 export function setHeapBudget(
   backend: BackendWasm,
@@ -467,10 +437,6 @@ export function setHeapBudget(
  * how often tensors were spilled and brought back.
  *
  * @throws {Error} when spilling is not installed on `backend`.
- * @example
- * ```ts
- * console.log(heapSpillStats(backend).spills); // 0 below the budget
- * ```
  */
 export function heapSpillStats(backend: BackendWasm): HeapSpillStats {
   const s = spillOf(backend);

@@ -2,8 +2,8 @@
  * `Add` for the WASM backend. A per-channel bias added to a channels-last
  * tensor (x [..., C] + b [C], float32, C in 4s: the first layer's bias in
  * training, see `InputConv2D`) runs on every thread of the kernel pool, in
- * one pass; tfjs-wasm's broadcasting add runs on one thread and took 2.3 ms
- * at batch 128. Every other add goes to the stock kernel.
+ * one pass, where tfjs-wasm's broadcasting add runs on one thread. Every
+ * other add goes to the stock kernel.
  *
  * @module
  */
@@ -11,14 +11,7 @@ import { tf } from "../../tf.ts";
 import { pointerOf, runRows } from "../simd/mod.ts";
 import { type KernelArgs, runStock, type TensorInfo } from "./util.ts";
 
-/**
- * The kernel function: inputs `{ a, b }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Add", backendName: "wasm", kernelFunc: add });
- * ```
- */
+/** The kernel function: inputs `{ a, b }`. */
 export function add(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const a = inputs.a as TensorInfo, b = inputs.b as TensorInfo;

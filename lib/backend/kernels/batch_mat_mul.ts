@@ -12,14 +12,14 @@
  * Other products go to XNNPACK, without the stock kernel's slow paths:
  *
  * - The stock BatchMatMul uses XNNPACK only when neither operand is
- *   transposed; with a transpose it falls back to scalar loops ~10–20×
- *   slower — and training's gradients of a dense layer (`dy·Wᵀ`, `xᵀ·dy`)
+ *   transposed; with a transpose it falls back to scalar loops — and
+ *   training's gradients of a dense layer (`dy·Wᵀ`, `xᵀ·dy`)
  *   are exactly those cases.
  * - XNNPACK packs the right-hand operand ("weights") before multiplying and
  *   caches the packing per tensor. In inference the weights are the same
  *   tensor every call and the cache pays off; in training they are a new
  *   tensor every step, and packing the dense layer's 3136×512 kernel costs
- *   about four times the product itself.
+ *   more than the product itself.
  *
  * There, this kernel materialises transposes (cheap copies) and calls the
  * stock XNNPACK path, choosing between `A·B` and `(Bᵀ·Aᵀ)ᵀ` so that the
@@ -57,12 +57,6 @@ let seenWeights = new WeakSet<object>();
  * step: its weights change at every step (nothing to reuse), and without
  * it a validation pass would change the kernel, and so the rounding, of
  * the step after it — and a resumed run would not be bit-identical.
- *
- * @example
- * ```ts
- * import { forgetSeenWeights } from "./batch_mat_mul.ts";
- * forgetSeenWeights();
- * ```
  */
 export function forgetSeenWeights(): void {
   seenWeights = new WeakSet<object>();
@@ -305,11 +299,6 @@ function useStock(
 /**
  * The BatchMatMul kernel function: inputs `{ a, b }`, attributes
  * `{ transposeA, transposeB }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "BatchMatMul", backendName: "wasm", kernelFunc: batchMatMul });
- * ```
  */
 export function batchMatMul(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -334,11 +323,6 @@ const ACTIVATIONS: Record<string, string | null> = {
  * activation }`. The product as {@link batchMatMul} computes it, then the
  * bias and activation kernels; PReLU, other activations and batched
  * products go to the stock kernel.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "_FusedMatMul", backendName: "wasm", kernelFunc: fusedMatMul });
- * ```
  */
 export function fusedMatMul(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;

@@ -24,11 +24,6 @@ import {
 /**
  * The kernel function: inputs `{ x, mean, variance, offset?, scale? }`,
  * attribute `{ varianceEpsilon }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "FusedBatchNorm", backendName: "wasm", kernelFunc: batchNorm });
- * ```
  */
 export function batchNorm(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;

@@ -30,11 +30,6 @@ let enabled = true;
 /**
  * Switches the one-kernel gradient on or off (off: tfjs's own gradient on
  * every backend). The benchmark's baseline turns it off.
- *
- * @example
- * ```ts
- * setBatchNormGradEnabled(false);
- * ```
  */
 export function setBatchNormGradEnabled(on: boolean): void {
   enabled = on;
@@ -46,11 +41,6 @@ export const BATCH_NORM_GRAD = "BatchNormGradChannelsLast";
 /**
  * The kernel: inputs `{ x, dy, mean, variance, scale? }`, attribute
  * `{ varianceEpsilon }`; outputs `[dx, dmean, dvariance, dscale, doffset]`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: BATCH_NORM_GRAD, backendName: "wasm", kernelFunc: batchNormGrad });
- * ```
  */
 export function batchNormGrad(args: KernelArgs): TensorInfo[] {
   const { inputs, backend } = args;
@@ -101,11 +91,6 @@ export function batchNormGrad(args: KernelArgs): TensorInfo[] {
  * {@link batchNormGrad} on the WASM backend for channels-last input with
  * 1-D statistics, and tfjs's own gradient everywhere else (so the CPU
  * backend stays an independent reference).
- *
- * @example
- * ```ts
- * registerBatchNormGradient();
- * ```
  */
 export function registerBatchNormGradient(): void {
   replaceGradient(

@@ -118,11 +118,6 @@ function bnGradAcc(
 /**
  * The forward kernel: inputs `{ x, scale, offset }` (per-channel, 1-D),
  * attribute `{ varianceEpsilon }`; outputs `[y, mean, variance]`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: BATCH_NORM_TRAINING, backendName: "wasm", kernelFunc: batchNormTrainingKernel });
- * ```
  */
 export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
   const { inputs, backend } = args;
@@ -191,11 +186,6 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
 /**
  * The gradient kernel: inputs `{ x, dy, mean, variance, scale }`,
  * attribute `{ varianceEpsilon }`; outputs `[dx, dscale, doffset]`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: BATCH_NORM_TRAINING_GRAD, backendName: "wasm", kernelFunc: batchNormTrainingGradKernel });
- * ```
  */
 export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
   const { inputs, backend } = args;
@@ -280,11 +270,6 @@ let enabled = true;
 /**
  * Switches the fused training op on or off (off: Keras's op-by-op
  * computation). The benchmark's baseline turns it off.
- *
- * @example
- * ```ts
- * setBatchNormTrainingEnabled(false);
- * ```
  */
 export function setBatchNormTrainingEnabled(on: boolean): void {
   enabled = on;
@@ -294,11 +279,6 @@ export function setBatchNormTrainingEnabled(on: boolean): void {
  * True when {@link batchNormTraining} can run for `x`: the WASM backend is
  * active with this project's kernels, and `x` is float32 with channels
  * last.
- *
- * @example
- * ```ts
- * if (batchNormTrainingAvailable(x)) batchNormTraining(x, gamma, beta, 1e-3);
- * ```
  */
 export function batchNormTrainingAvailable(x: tf.Tensor): boolean {
   return enabled && x.dtype === "float32" && x.rank >= 2 &&
@@ -320,11 +300,6 @@ export interface BatchNormTrainingResult {
  * Batch normalisation of `x` over every axis but the last, with the
  * batch's own statistics, as one differentiable op on the WASM backend
  * (see the module notes). Check {@link batchNormTrainingAvailable} first.
- *
- * @example
- * ```ts
- * const { y, mean, variance } = batchNormTraining(x, gamma, beta, 1e-3);
- * ```
  */
 export function batchNormTraining(
   x: tf.Tensor,

@@ -6,10 +6,7 @@
  * (`simd/pool.ts`); every other geometry goes to the stock XNNPACK kernel.
  *
  * Winograd does 16 multiplies per 2×2 output tile and channel pair where a
- * direct convolution does 36. Measured here on MiniVGGNet's layers at batch
- * 32, 2 threads: forward 3.2–3.8 ms where XNNPACK takes 7.4–8.2 ms; filter
- * gradient 6.5 ms (layer 2) where im2col + XNNPACK took 11.9 ms. Its
- * rounding differs from a direct sum by a few units in the last place of
+ * direct convolution does 36. Its rounding differs from a direct sum by a few units in the last place of
  * the values' scale (tests compare it with the CPU backend).
  *
  * @module
@@ -37,11 +34,6 @@ interface ConvAttrs {
  * 3×3 filter with input channels a multiple of 4 and output channels a
  * multiple of 8, stride and dilation 1, one pixel of zero padding on every
  * side (the output has the input's size).
- *
- * @example
- * ```ts
- * winogradApplies([32, 28, 28, 32], [3, 3, 32, 32], { strides: 1, pad: "same" }); // true
- * ```
  */
 export function winogradApplies(
   xShape: number[],
@@ -121,11 +113,6 @@ function winograd(
  * into at most 8 blocks of images whose sums the pool's threads compute;
  * they are added in block order, so the result does not depend on the
  * thread count.
- *
- * @example
- * ```ts
- * const dw = winogradFilterGrad(backend, x, dy); // x [N,H,W,C], dy [N,H,W,Co]
- * ```
  */
 export function winogradFilterGrad(
   backend: KernelArgs["backend"],
@@ -180,11 +167,6 @@ function isFloat(...infos: (TensorInfo | undefined)[]): boolean {
 /**
  * `Conv2D` for the WASM backend: inputs `{ x, filter }`, attributes
  * `{ strides, pad, dataFormat, dilations, dimRoundingMode }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Conv2D", backendName: "wasm", kernelFunc: conv2D });
- * ```
  */
 export function conv2D(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -200,11 +182,6 @@ export function conv2D(args: KernelArgs): TensorInfo {
  * `FusedConv2D` for the WASM backend: inputs `{ x, filter, bias?,
  * preluActivationWeights? }`, attributes as `Conv2D` plus `activation`.
  * Winograd takes a per-channel bias and a linear or ReLU activation.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "FusedConv2D", backendName: "wasm", kernelFunc: fusedConv2D });
- * ```
  */
 export function fusedConv2D(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;

@@ -8,8 +8,7 @@
  *   is one matrix product, patchesᵀ (KH·KW·Ci × N·OH·OW) · dy (N·OH·OW × Co).
  *   Our WebAssembly kernels build the patch matrix (im2col), XNNPACK
  *   multiplies. (The textbook alternative, a convolution of x with a 28×28
- *   "kernel" made of dy, made XNNPACK repack that kernel on every call and
- *   was 1.3–1.6× slower.)
+ *   "kernel" made of dy, makes XNNPACK repack that kernel on every call.)
  * - Input gradient: dx is the convolution of dy with the filter rotated by
  *   180° and its channels swapped, padded so the output has the input's size
  *   (stride 1), run by the `Conv2D` kernel (so Winograd for 3×3 "same");
@@ -147,11 +146,6 @@ function inputGradDirect(
 /**
  * `Conv2DBackpropFilter` for the WASM backend: inputs `{ x, dy }`,
  * attributes `{ strides, pad, dataFormat, dimRoundingMode, filterShape }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilter });
- * ```
  */
 export function conv2DBackpropFilter(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -232,8 +226,7 @@ const MAX_CHUNKS = 8;
  * zeros) · dy (positions × Co), Co a multiple of 8, on our pooled product:
  * the depth (every position of the batch, 100k at batch 128) is cut into
  * chunks that the threads share, and the chunks' partial sums are added
- * in order (the same bits whatever the thread count). XNNPACK took 30 ms
- * here at batch 128 for MiniVGGNet's first layer; this takes a few.
+ * in order (the same bits whatever the thread count).
  */
 function patchProduct(
   backend: KernelArgs["backend"],
@@ -276,11 +269,6 @@ function patchProduct(
 /**
  * The naive filter gradient — direct loops for every geometry — as the
  * project first had it. Kept as the benchmark's baseline (`deno task bench`).
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Conv2DBackpropFilter", backendName: "wasm", kernelFunc: conv2DBackpropFilterNaive });
- * ```
  */
 export function conv2DBackpropFilterNaive(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -301,11 +289,6 @@ export function conv2DBackpropFilterNaive(args: KernelArgs): TensorInfo {
 /**
  * `Conv2DBackpropInput` for the WASM backend: inputs `{ dy, filter }`,
  * attributes `{ strides, pad, dataFormat, dimRoundingMode, inputShape }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Conv2DBackpropInput", backendName: "wasm", kernelFunc: conv2DBackpropInput });
- * ```
  */
 export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -322,7 +305,7 @@ export function conv2DBackpropInput(args: KernelArgs): TensorInfo {
     KW - 1 - p.right,
   ];
   if (stride1(info) && pads.every((v) => v >= 0)) {
-    // One pass of ours: tfjs-wasm's Reverse took 2 ms for a 3×3×64×64 filter.
+    // One pass of ours rather than tfjs-wasm's Reverse and Transpose.
     const [, , Ci, Co] = filter.shape;
     const swapped = backend.makeOutput([KH, KW, Co, Ci], "float32");
     simdKernels(backend).flipSwapFilter(

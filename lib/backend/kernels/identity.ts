@@ -16,14 +16,7 @@ function share(backend: KernelArgs["backend"], x: TensorInfo): TensorInfo {
   return { dataId: x.dataId, shape: [...x.shape], dtype: x.dtype };
 }
 
-/**
- * The kernel function: input `{ x }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Identity", backendName: "wasm", kernelFunc: identity });
- * ```
- */
+/** The kernel function: input `{ x }`. */
 export function identity(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x as TensorInfo;
@@ -36,11 +29,6 @@ export function identity(args: KernelArgs): TensorInfo {
  * memory when the dtype does not change; casts to `bool` give 1 for every
  * non-zero value (the stock kernel copies the number); other conversions
  * run the stock kernel.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Cast", backendName: "wasm", kernelFunc: cast });
- * ```
  */
 export function cast(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;

@@ -67,11 +67,6 @@ function runPool2x2(
 /**
  * The MaxPool kernel function: input `{ x }`, attributes as MaxPoolGrad's,
  * NHWC.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "MaxPool", backendName: "wasm", kernelFunc: maxPool });
- * ```
  */
 export function maxPool(args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs = {} } = args;
@@ -112,8 +107,8 @@ function pool2x2Grad(
         const a = i00 + c, b = a + C, d = a + rowStride, e = d + C;
         const va = xs[a], vb = xs[b], vd = xs[d], ve = xs[e];
         // Which one the loop "best = first, replaced only by a larger one"
-        // picks, as 0/1 flags without branches (random data mispredicts
-        // them half the time, which made this loop 5× slower).
+        // picks, as 0/1 flags without branches (random data would
+        // mispredict them half the time).
         const wb = +(vb > va) & +(vb >= vd) & +(vb >= ve);
         const wd = +(vd > va) & +(vd > vb) & +(vd >= ve);
         const we = +(ve > va) & +(ve > vb) & +(ve > vd);
@@ -130,11 +125,6 @@ function pool2x2Grad(
 /**
  * The kernel function: inputs `{ dy, input, output }`, attributes
  * `{ filterSize, strides, pad, dimRoundingMode }`, NHWC.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "MaxPoolGrad", backendName: "wasm", kernelFunc: maxPoolGrad });
- * ```
  */
 export function maxPoolGrad(args: KernelArgs): TensorInfo {
   const { inputs, backend, attrs = {} } = args;

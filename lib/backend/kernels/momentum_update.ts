@@ -22,11 +22,6 @@ export const MOMENTUM_UPDATE = "DecayedMomentumUpdate";
 /**
  * The kernel: inputs `{ w, v, g }` (same shape, float32), attributes
  * `{ momentum, learningRate }`; outputs `[v', w']`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: MOMENTUM_UPDATE, backendName: "wasm", kernelFunc: momentumUpdate });
- * ```
  */
 export function momentumUpdate(args: KernelArgs): TensorInfo[] {
   const { inputs, backend } = args;

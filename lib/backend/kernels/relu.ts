@@ -6,8 +6,8 @@
  *   thread); other dtypes go to the stock kernel.
  * - `ReluGrad` (a kernel of ours): dx = dy · step(x) in one pass. tfjs's
  *   gradient of `Relu` computes it as `Step`, `Cast` and `Multiply`: three
- *   full passes over the activations and two temporaries, ~7 ms of a
- *   MiniVGGNet training step at batch 128. {@link registerReluGradient}
+ *   full passes over the activations and two temporaries.
+ *   {@link registerReluGradient}
  *   makes the gradient of `Relu` call this kernel on the WASM backend, and
  *   tfjs's own gradient everywhere else.
  *
@@ -30,24 +30,12 @@ let enabled = true;
 /**
  * Switches the one-pass gradient on or off (off: tfjs's own gradient on
  * every backend). The benchmark's baseline turns it off.
- *
- * @example
- * ```ts
- * setReluGradEnabled(false);
- * ```
  */
 export function setReluGradEnabled(on: boolean): void {
   enabled = on;
 }
 
-/**
- * The `Relu` kernel: float32 on every thread, other dtypes stock.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Relu", backendName: "wasm", kernelFunc: relu });
- * ```
- */
+/** The `Relu` kernel: float32 on every thread, other dtypes stock. */
 export function relu(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x as TensorInfo;
@@ -65,11 +53,6 @@ export function relu(args: KernelArgs): TensorInfo {
 /**
  * The `ReluGrad` kernel: inputs `{ dy, x }` (same shape, float32); output
  * dx = dy · step(x) (1 where x > 0, 0 elsewhere, NaN where x is NaN).
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: RELU_GRAD, backendName: "wasm", kernelFunc: reluGrad });
- * ```
  */
 export function reluGrad(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -88,11 +71,6 @@ export function reluGrad(args: KernelArgs): TensorInfo {
  * Replaces tfjs's gradient of `Relu` with one that runs {@link reluGrad}
  * on the WASM backend for float32 tensors, and tfjs's own gradient in
  * every other case. Idempotent; {@link registerTrainingKernels} calls it.
- *
- * @example
- * ```ts
- * registerReluGradient();
- * ```
  */
 export function registerReluGradient(): void {
   replaceGradient("Relu", RELU_GRAD, (stock) => (dy, saved, attrs) => {

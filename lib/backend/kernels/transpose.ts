@@ -1,8 +1,8 @@
 /**
  * `Transpose` for the WASM backend, cache-friendly. The stock kernel walks
- * the output in order and reads the input at large strides: transposing a
- * 32×28×28×32 activation as the convolution gradients do takes it 3–15 ms
- * (it varies with where the tensors sit in memory). This kernel first
+ * the output in order and reads the input at large strides, which is slow
+ * for the 4-D activations the convolution gradients transpose. This
+ * kernel first
  * drops axes of size 1 and merges axes that stay neighbours, then either
  * copies contiguous runs (the innermost axis stays innermost) or transposes
  * 2-D tiles (it moves), so both sides are read and written in short
@@ -127,14 +127,7 @@ function heapI32(
   return new Int32Array(view.buffer, view.byteOffset, view.length);
 }
 
-/**
- * The kernel function: input `{ x }`, attribute `{ perm }`.
- *
- * @example
- * ```ts
- * tf.registerKernel({ kernelName: "Transpose", backendName: "wasm", kernelFunc: transpose });
- * ```
- */
+/** The kernel function: input `{ x }`, attribute `{ perm }`. */
 export function transpose(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x as TensorInfo;

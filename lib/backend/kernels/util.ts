@@ -21,12 +21,6 @@ export interface KernelArgs {
  * Runs another kernel registered for the `wasm` backend and returns its
  * output. The caller disposes the result with {@link release} when it is an
  * intermediate value.
- *
- * @example
- * ```ts
- * const t = runKernel(backend, "Transpose", { x }, { perm: [1, 0] });
- * release(backend, t);
- * ```
  */
 export function runKernel(
   backend: BackendWasm,
@@ -46,11 +40,6 @@ const stockKernels = new Map<string, tf.KernelConfig>();
 /**
  * Remembers the stock kernel a project kernel replaces, so the replacement
  * can still call it (see {@link runStock}).
- *
- * @example
- * ```ts
- * rememberStock(tf.getKernel("BatchMatMul", "wasm")!);
- * ```
  */
 export function rememberStock(config: tf.KernelConfig): void {
   if (!stockKernels.has(config.kernelName)) {
@@ -58,26 +47,12 @@ export function rememberStock(config: tf.KernelConfig): void {
   }
 }
 
-/**
- * The stock kernel configuration remembered for `name`, if any.
- *
- * @example
- * ```ts
- * stockKernel("MaxPoolGrad")?.kernelFunc;
- * ```
- */
+/** The stock kernel configuration remembered for `name`, if any. */
 export function stockKernel(name: string): tf.KernelConfig | undefined {
   return stockKernels.get(name);
 }
 
-/**
- * Runs the stock WASM kernel `name` that a project kernel replaced.
- *
- * @example
- * ```ts
- * const out = runStock(backend, "BatchMatMul", { a, b }, { transposeA: false, transposeB: false });
- * ```
- */
+/** Runs the stock WASM kernel `name` that a project kernel replaced. */
 export function runStock(
   backend: BackendWasm,
   name: string,
@@ -91,14 +66,7 @@ export function runStock(
   return config.kernelFunc({ inputs, backend, attrs }) as TensorInfo;
 }
 
-/**
- * Frees an intermediate tensor made inside a kernel.
- *
- * @example
- * ```ts
- * release(backend, runKernel(backend, "Transpose", { x }, { perm: [1, 0] }));
- * ```
- */
+/** Frees an intermediate tensor made inside a kernel. */
 export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
   for (const info of infos) backend.disposeData(info.dataId);
 }
@@ -106,11 +74,6 @@ export function release(backend: BackendWasm, ...infos: TensorInfo[]): void {
 /**
  * A `Float32Array` view of a tensor's memory on the WASM heap. Views go stale
  * when the heap grows, so take them after every allocation of the kernel.
- *
- * @example
- * ```ts
- * const values = heapF32(backend, x);
- * ```
  */
 export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
   return backend.typedArrayFromHeap(info) as Float32Array;
@@ -122,11 +85,6 @@ export function heapF32(backend: BackendWasm, info: TensorInfo): Float32Array {
  * `replacedBy`, so a second call does nothing.
  *
  * @throws {Error} when tfjs has no gradient of `kernelName`.
- * @example
- * ```ts
- * replaceGradient("Relu", RELU_GRAD, (stock) => (dy, saved, attrs) =>
- *   stock.gradFunc(dy, saved, attrs));
- * ```
  */
 export function replaceGradient(
   kernelName: string,

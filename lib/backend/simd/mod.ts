@@ -294,11 +294,6 @@ export interface GemmArgs extends ProductArgs {
 /**
  * Runs `gemm` (C = A·B, M a multiple of 4, N of 8) on every thread of the
  * pool, in output blocks of up to 64 × 64 and `chunks` depth chunks.
- *
- * @example
- * ```ts
- * runGemm(backend, { A: a, ars: K, acs: 1, B: b, C: c, M, N, K });
- * ```
  */
 export function runGemm(backend: BackendWasm, g: GemmArgs): void {
   const chunks = g.chunks ?? 1;
@@ -341,11 +336,6 @@ export interface GemmNTArgs extends ProductArgs {
 /**
  * Runs `gemmNT` (C = A·Bᵀ with A and B row-major; M a multiple of 2, N and K
  * of 4) on every thread of the pool, in strips of 64 rows of B.
- *
- * @example
- * ```ts
- * runGemmNT(backend, { A: dy, B: w, C: dx, M, N, K }); // dx = dy · wᵀ
- * ```
  */
 export function runGemmNT(backend: BackendWasm, g: GemmNTArgs): void {
   const NB = Math.min(GEMM_BLOCK_COLS, g.N);
@@ -367,12 +357,6 @@ function sumBlockRows(C: number): number {
  * Floats of work space {@link runChannelSums} needs for a rows × C tensor:
  * two f64 sums per channel per block, and two floats of slack so that they
  * can start at the 8-byte boundary {@link channelSumsAt} finds.
- *
- * @example
- * ```ts
- * const work = backend.makeOutput([channelSumsFloats(rows, C)], "float32");
- * const part = channelSumsAt(pointerOf(backend, work));
- * ```
  */
 export function channelSumsFloats(rows: number, C: number): number {
   return Math.ceil(rows / sumBlockRows(C)) * 4 * C + 2;
@@ -381,12 +365,6 @@ export function channelSumsFloats(rows: number, C: number): number {
 /**
  * Where {@link runChannelSums}'s sums start in work space that begins at
  * byte offset `at`: the first 8-byte boundary (offsets run up to 4 GiB).
- *
- * @example
- * ```ts
- * const part = channelSumsAt(pointerOf(backend, work));
- * channelSumsAt(2 ** 31 + 4); // 2 ** 31 + 8
- * ```
  */
 export function channelSumsAt(at: number): number {
   // Arithmetic, not `& ~7`: bitwise operators work on signed 32-bit
@@ -402,12 +380,6 @@ export function channelSumsAt(at: number): number {
  * adds each channel's
  * two sums into `acc` (2C doubles) block after block, in order: the result
  * does not depend on the thread count.
- *
- * @example
- * ```ts
- * const acc = new Float64Array(2 * C);
- * runChannelSums(backend, "momentsAcc", [x, rows, C, shift], rows, C, part, acc);
- * ```
  */
 export function runChannelSums(
   backend: BackendWasm,
@@ -434,11 +406,6 @@ export function runChannelSums(
 /**
  * Runs an elementwise kernel (last arguments `n, B, k0, k1`) over `n`
  * floats in blocks of 64 KiB on every thread of the pool.
- *
- * @example
- * ```ts
- * runElementwise(backend, "relu", [x, y], n);
- * ```
  */
 export function runElementwise(
   backend: BackendWasm,
@@ -454,11 +421,6 @@ export function runElementwise(
  * Runs a row-wise kernel (last arguments `R, k0, k1`) over `rows` rows of
  * `rowFloats` floats each, in blocks of about 16 KiB, on every thread of
  * the pool.
- *
- * @example
- * ```ts
- * runRows(backend, "normalizeRows", [x, y, rows, C, m, a, b], rows, C);
- * ```
  */
 export function runRows(
   backend: BackendWasm,
@@ -488,10 +450,6 @@ function decode(base64: string): Uint8Array<ArrayBuffer> {
  * build). Take `.buffer` afresh after anything that may grow it.
  *
  * @throws {Error} when the backend does not expose its memory.
- * @example
- * ```ts
- * const heap = new Uint8Array(backendMemory(backend).buffer);
- * ```
  */
 export function backendMemory(backend: BackendWasm): WebAssembly.Memory {
   const module = backend.wasm as unknown as {
@@ -530,14 +488,7 @@ function instanceFor(backend: BackendWasm): Instance {
   return instance;
 }
 
-/**
- * The kernels, instantiated once per backend memory.
- *
- * @example
- * ```ts
- * const k = simdKernels(tf.backend() as BackendWasm);
- * ```
- */
+/** The kernels, instantiated once per backend memory. */
 export function simdKernels(backend: BackendWasm): SimdKernels {
   return instanceFor(backend).kernels;
 }
@@ -545,12 +496,6 @@ export function simdKernels(backend: BackendWasm): SimdKernels {
 /**
  * The pool that runs the kernels on as many threads as the backend
  * computes with (tfjs-wasm's thread count), started on first use.
- *
- * @example
- * ```ts
- * const pool = simdPool(tf.backend() as BackendWasm);
- * console.log(pool.threads); // 2 on a 2-core machine
- * ```
  */
 export function simdPool(backend: BackendWasm): KernelPool {
   const instance = instanceFor(backend);
@@ -564,14 +509,7 @@ export function simdPool(backend: BackendWasm): KernelPool {
   return instance.pool;
 }
 
-/**
- * Byte offset of a tensor's data in the backend's memory.
- *
- * @example
- * ```ts
- * const p = pointerOf(backend, x);
- * ```
- */
+/** Byte offset of a tensor's data in the backend's memory. */
 export function pointerOf(
   backend: BackendWasm,
   info: { dataId: object },

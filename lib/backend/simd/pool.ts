@@ -71,15 +71,7 @@ for (;;) {
 }
 `;
 
-/**
- * Runs pooled kernels on every thread of the pool.
- *
- * @example
- * ```ts
- * const pool = new KernelPool(module, memory, exports, ["wino"], 2);
- * pool.run("wino", args, 4, scratchBytes, blocks);
- * ```
- */
+/** Runs pooled kernels on every thread of the pool. */
 export class KernelPool {
   /** Threads that compute a job, the caller included. */
   readonly threads: number;

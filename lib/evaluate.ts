@@ -6,9 +6,12 @@
  * @example
  * ```ts
  * import { evaluateModel, predictSplit } from "./evaluate.ts";
- * const preds = predictSplit(model, data.test);
- * const result = evaluateModel(data.test.labels, preds, data.classNames);
- * console.log(result.report.accuracy);
+ * import { loadFashionMnist } from "./data.ts";
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel; // a trained MiniVGGNet
+ * const { test, classNames } = await loadFashionMnist();
+ * const { report } = evaluateModel(test.labels, predictSplit(model, test), classNames);
+ * console.log(report.accuracy);
  * ```
  *
  * @module
@@ -25,8 +28,14 @@ import type { Report } from "./types.ts";
  *
  * @example
  * ```ts
- * const { predicted, confidence } = predictSplit(model, data.test);
- * console.log(predicted[0], confidence[0]);
+ * import type { Predictions } from "./evaluate.ts";
+ * const one: Predictions = {
+ *   probabilities: new Float32Array([0.25, 0.75]),
+ *   predicted: new Uint8Array([1]),
+ *   confidence: new Float32Array([0.75]),
+ *   classes: 2,
+ *   count: 1,
+ * };
  * ```
  */
 export interface Predictions {
@@ -49,7 +58,12 @@ export interface Predictions {
  * @example
  * ```ts
  * import { predictSplit } from "./evaluate.ts";
- * const preds = predictSplit(model, data.test);
+ * import { loadFashionMnist } from "./data.ts";
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel; // a trained MiniVGGNet
+ * const { test } = await loadFashionMnist();
+ * const { predicted, confidence } = predictSplit(model, test, 256, { flip: true });
+ * console.log(predicted[0], confidence[0]); // first test image: class, probability
  * ```
  */
 export function predictSplit(
@@ -95,7 +109,9 @@ export function predictSplit(
  *
  * @example
  * ```ts
- * const { report, confusion } = evaluateModel(labels, preds, CLASS_NAMES);
+ * import { type Evaluation, evaluateModel } from "./evaluate.ts";
+ * const e: Evaluation = evaluateModel([0, 1, 1], { predicted: new Uint8Array([0, 1, 0]) }, ["a", "b"]);
+ * e.confusion; // [[1, 0], [1, 1]]: rows are true classes, columns predicted
  * ```
  */
 export interface Evaluation {
@@ -109,7 +125,8 @@ export interface Evaluation {
  * @example
  * ```ts
  * import { evaluateModel } from "./evaluate.ts";
- * const { report } = evaluateModel(data.test.labels, predictSplit(model, data.test), data.classNames);
+ * const { report } = evaluateModel([0, 1, 1], { predicted: new Uint8Array([0, 1, 0]) }, ["a", "b"]);
+ * report.accuracy; // 2/3
  * ```
  */
 export function evaluateModel(
@@ -193,8 +210,9 @@ export function predictionsCsv(
  * @throws {RangeError} when `index` is not an image of the predictions.
  * @example
  * ```ts
- * import { predictSplit, probabilitiesOf } from "./evaluate.ts";
- * const probs = probabilitiesOf(predictSplit(model, data.test), 0); // 10 numbers summing to 1
+ * import { probabilitiesOf } from "./evaluate.ts";
+ * const probabilities = new Float32Array([0.25, 0.75, 0.5, 0.5]);
+ * probabilitiesOf({ probabilities, classes: 2, count: 2 }, 1); // [0.5, 0.5]
  * ```
  */
 export function probabilitiesOf(
@@ -220,7 +238,9 @@ export function probabilitiesOf(
  * @example
  * ```ts
  * import { classifyPixels } from "./evaluate.ts";
- * const probs = classifyPixels(model, data.test.images.subarray(0, 784));
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel; // a trained MiniVGGNet
+ * classifyPixels(model, new Uint8Array(784)); // 10 probabilities for a black image
  * ```
  */
 export function classifyPixels(

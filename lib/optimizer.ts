@@ -34,9 +34,11 @@ import { learningRateAt, type LearningRateSchedule } from "./recipes.ts";
  *
  * @example
  * ```ts
- * import type { OptimizerState } from "./optimizer.ts";
- * const state: OptimizerState = optimizer.exportState(weights);
- * state.iterations; // batches trained so far
+ * import { DecayedMomentumSGD, type OptimizerState } from "./optimizer.ts";
+ * import { tf } from "./tf.ts";
+ * const w = tf.variable(tf.ones([2]));
+ * const state: OptimizerState = new DecayedMomentumSGD(0.1, 0.9, 0).exportState([w]);
+ * state.slots; // [null]: no step taken yet
  * ```
  */
 export interface OptimizerState {
@@ -79,6 +81,8 @@ function checkSlots(
  * @example
  * ```ts
  * import { DecayedMomentumSGD } from "./optimizer.ts";
+ * import { tf } from "./tf.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 10, inputShape: [784] })] });
  * model.compile({ optimizer: new DecayedMomentumSGD(0.01, 0.9, 4e-4), loss: "categoricalCrossentropy" });
  * ```
  */
@@ -170,7 +174,12 @@ export class DecayedMomentumSGD extends tf.Optimizer {
    *
    * @example
    * ```ts
-   * const state = opt.exportState(model.trainableWeights.map((w) => w.read()));
+   * import { DecayedMomentumSGD } from "./optimizer.ts";
+   * import { tf } from "./tf.ts";
+   * const w = tf.variable(tf.ones([2]));
+   * const opt = new DecayedMomentumSGD(0.1, 0.9, 0);
+   * opt.applyGradients({ [w.name]: tf.ones([2]) });
+   * opt.exportState([w]).slots[0]; // Float32Array [-0.1, -0.1]: v = −lr · g
    * ```
    */
   exportState(weights: readonly tf.Variable[]): OptimizerState {
@@ -190,7 +199,12 @@ export class DecayedMomentumSGD extends tf.Optimizer {
    *
    * @example
    * ```ts
-   * opt.importState(saved, model.trainableWeights.map((w) => w.read()));
+   * import { DecayedMomentumSGD } from "./optimizer.ts";
+   * import { tf } from "./tf.ts";
+   * const w = tf.variable(tf.ones([2]));
+   * const opt = new DecayedMomentumSGD(0.1, 0.9, 0);
+   * opt.importState({ iterations: 7, scalars: [], slots: [new Float32Array(2)] }, [w]);
+   * opt.iterations; // 7
    * ```
    */
   importState(state: OptimizerState, weights: readonly tf.Variable[]): void {
@@ -350,7 +364,12 @@ export class ScheduledAdam extends tf.AdamOptimizer {
    *
    * @example
    * ```ts
-   * const state = opt.exportState(model.trainableWeights.map((w) => w.read()));
+   * import { ScheduledAdam } from "./optimizer.ts";
+   * import { tf } from "./tf.ts";
+   * const w = tf.variable(tf.ones([2]));
+   * const adam = new ScheduledAdam({ kind: "time-decay", initial: 1e-3, decay: 0 }, 100, 0.9, 0.999, 1e-7);
+   * adam.applyGradients([{ name: w.name, tensor: tf.ones([2]) }]);
+   * adam.exportState([w]).scalars; // [0.81, 0.998001]: β₁ and β₂ to the power steps + 1
    * ```
    */
   exportState(weights: readonly tf.Variable[]): OptimizerState {
@@ -376,7 +395,12 @@ export class ScheduledAdam extends tf.AdamOptimizer {
    *
    * @example
    * ```ts
-   * opt.importState(saved, model.trainableWeights.map((w) => w.read()));
+   * import { ScheduledAdam } from "./optimizer.ts";
+   * import { tf } from "./tf.ts";
+   * const w = tf.variable(tf.ones([2]));
+   * const adam = new ScheduledAdam({ kind: "time-decay", initial: 1e-3, decay: 0 }, 100, 0.9, 0.999, 1e-7);
+   * const m = new Float32Array(2), v = new Float32Array(2);
+   * adam.importState({ iterations: 3, scalars: [0.9 ** 3, 0.999 ** 3], slots: [m, v] }, [w]);
    * ```
    */
   importState(state: OptimizerState, weights: readonly tf.Variable[]): void {

@@ -37,7 +37,7 @@ import { augmentedPixels, smoothedOneHot } from "./augment.ts";
  * @example
  * ```ts
  * import { imagesToTensor } from "./train.ts";
- * const x = imagesToTensor(data.test.images); // [10000, 28, 28, 1]
+ * imagesToTensor(new Uint8Array(2 * 784)).shape; // [2, 28, 28, 1]
  * ```
  */
 export function imagesToTensor(
@@ -219,7 +219,9 @@ export function describeStop(stop: TrainStop): string {
  *
  * @example
  * ```ts
- * const { history, seconds } = await trainModel(model, data.train, data.test);
+ * import { describeStop, type TrainResult } from "./train.ts";
+ * declare const result: TrainResult; // from trainModel
+ * console.log(result.stopped ? describeStop(result.stopped) : `${result.history.length} epochs`);
  * ```
  */
 export interface TrainResult {
@@ -240,7 +242,9 @@ export interface TrainResult {
  * ```ts
  * import { optimizerFor } from "./train.ts";
  * import { FAST_RECIPE } from "./recipes.ts";
- * const optimizer = optimizerFor(FAST_RECIPE, 5 * 1719);
+ * import { tf } from "./tf.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 10, inputShape: [784] })] });
+ * const optimizer = optimizerFor(FAST_RECIPE, 5 * 1719); // 5 epochs of 1,719 batches
  * model.compile({ optimizer, loss: "categoricalCrossentropy", metrics: ["accuracy"] });
  * ```
  */
@@ -275,7 +279,9 @@ export function optimizerFor(
  * ```ts
  * import { compileForRecipe } from "./train.ts";
  * import { SEED_RECIPE } from "./recipes.ts";
- * const optimizer = compileForRecipe(model, SEED_RECIPE, 46875);
+ * import { tf } from "./tf.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 10, inputShape: [784] })] });
+ * compileForRecipe(model, SEED_RECIPE, 25 * 1875); // 25 epochs of 1,875 batches
  * ```
  */
 export function compileForRecipe(
@@ -336,7 +342,11 @@ const isBatchNorm = (layer: tf.layers.Layer) =>
  * @example
  * ```ts
  * import { recalibrateBatchNorm } from "./train.ts";
- * recalibrateBatchNorm(model, data.train, [0, 1, 2, 3]);
+ * import { loadFashionMnist } from "./data.ts";
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel; // a trained MiniVGGNet
+ * const { train } = await loadFashionMnist();
+ * recalibrateBatchNorm(model, train, [0, 1, 2, 3]);
  * ```
  */
 export function recalibrateBatchNorm(
@@ -381,8 +391,11 @@ export function recalibrateBatchNorm(
  *
  * @example
  * ```ts
+ * import { WeightAverage } from "./train.ts";
+ * import { tf } from "./tf.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [1] })] });
  * const ema = new WeightAverage(model, 0.999);
- * // after each batch: ema.update();
+ * ema.update(); // after each batch
  * ema.swap(); // evaluate with the average
  * ema.swap(); // back to the trained weights
  * ema.dispose();
@@ -429,7 +442,10 @@ export class WeightAverage {
    *
    * @example
    * ```ts
-   * const { steps, values } = average.exportState();
+   * import { WeightAverage } from "./train.ts";
+   * import { tf } from "./tf.ts";
+   * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [1] })] });
+   * new WeightAverage(model, 0.999).exportState().steps; // 0
    * ```
    */
   exportState(): { steps: number; values: Float32Array[] } {
@@ -446,7 +462,11 @@ export class WeightAverage {
    *
    * @example
    * ```ts
-   * average.importState(checkpoint.average!);
+   * import { WeightAverage } from "./train.ts";
+   * import { tf } from "./tf.ts";
+   * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [1] })] });
+   * const ema = new WeightAverage(model, 0.999);
+   * ema.importState({ steps: 10, values: [new Float32Array(2), new Float32Array(2)] });
    * ```
    */
   importState(state: { steps: number; values: Float32Array[] }): void {
@@ -497,7 +517,10 @@ const CALIBRATION_IMAGES = 4096;
  * @example
  * ```ts
  * import { trainModel } from "./train.ts";
- * const { history } = await trainModel(model, data.train, data.test, {
+ * import { buildMiniVGGNet, initWasmBackend, loadFashionMnist, takeFirst } from "./mod.ts";
+ * await initWasmBackend();
+ * const { train, test } = await loadFashionMnist();
+ * const { history } = await trainModel(buildMiniVGGNet(), takeFirst(train, 1000), test, {
  *   epochs: 2,
  *   onBatch: (p) => console.log(p.batch, p.loss),
  * });
@@ -744,7 +767,7 @@ export async function trainModel(
             });
             average?.update();
             // An interrupt is delivered by the event loop: give it a turn
-            // every ~100 ms (tfjs's own yields can be an epoch apart).
+            // every `yieldEveryMs` (tfjs's own yields can be an epoch apart).
             if (yieldEveryMs > 0 && trainEnd - lastYield >= yieldEveryMs) {
               await new Promise((resolve) => setTimeout(resolve, 0));
               lastYield = performance.now();

@@ -9,6 +9,8 @@
  * ```ts
  * import { augmentedPixels, smoothedOneHot } from "./augment.ts";
  * import { makeRng } from "./random.ts";
+ * import { loadFashionMnist } from "./data.ts";
+ * const { train } = await loadFashionMnist();
  * const x = augmentedPixels(train.images, [0, 1, 2], { maxShift: 2, flip: true }, makeRng(1));
  * const y = smoothedOneHot(train.labels, [0, 1, 2], 0.1);
  * ```
@@ -30,7 +32,8 @@ const PIXELS = SIDE * SIDE;
  * @example
  * ```ts
  * import { augmentedPixels } from "./augment.ts";
- * const plain = augmentedPixels(images, [4], null, Math.random); // image 4 / 255
+ * const images = new Uint8Array(2 * 784).fill(255);
+ * augmentedPixels(images, [1], null, Math.random); // image 1 / 255: 784 ones
  * ```
  */
 export function augmentedPixels(

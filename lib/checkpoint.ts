@@ -12,7 +12,8 @@
  *
  * @example
  * ```ts
- * import { loadCheckpoint, saveCheckpoint } from "./checkpoint.ts";
+ * import { loadCheckpoint, saveCheckpoint, type TrainCheckpoint } from "./checkpoint.ts";
+ * declare const checkpoint: TrainCheckpoint; // from trainModel's onCheckpoint
  * await saveCheckpoint("out/a.partial/checkpoint.bin", checkpoint);
  * const again = await loadCheckpoint("out/a.partial/checkpoint.bin");
  * ```
@@ -125,7 +126,8 @@ function fromJson(text: string): unknown {
  *
  * @example
  * ```ts
- * import { decodeCheckpoint, encodeCheckpoint } from "./checkpoint.ts";
+ * import { decodeCheckpoint, encodeCheckpoint, type TrainCheckpoint } from "./checkpoint.ts";
+ * declare const checkpoint: TrainCheckpoint; // from trainModel's onCheckpoint
  * const bytes = encodeCheckpoint(checkpoint);
  * decodeCheckpoint(bytes, "memory").step === checkpoint.step; // true
  * ```
@@ -172,6 +174,7 @@ export function encodeCheckpoint(c: TrainCheckpoint): Uint8Array {
  * @example
  * ```ts
  * import { decodeCheckpoint } from "./checkpoint.ts";
+ * const path = "out/a.partial/checkpoint.bin";
  * const c = decodeCheckpoint(await Deno.readFile(path), path);
  * ```
  */
@@ -272,7 +275,8 @@ export function decodeCheckpoint(
  *
  * @example
  * ```ts
- * import { saveCheckpoint } from "./checkpoint.ts";
+ * import { saveCheckpoint, type TrainCheckpoint } from "./checkpoint.ts";
+ * declare const checkpoint: TrainCheckpoint; // from trainModel's onCheckpoint
  * await saveCheckpoint("out/a.partial/checkpoint.bin", checkpoint);
  * ```
  */

@@ -72,6 +72,7 @@ const KerasBatchNormalization = Object.getPrototypeOf(
  *
  * @example
  * ```ts
+ * import { BatchNormalization } from "./layers.ts";
  * const layer = new BatchNormalization({ axis: -1 });
  * ```
  */
@@ -128,6 +129,9 @@ tf.serialization.registerClass(
  *
  * @example
  * ```ts
+ * import { batchNormalization } from "./layers.ts";
+ * import { tf } from "./tf.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [4] })] });
  * model.add(batchNormalization({ axis: -1 }));
  * ```
  */
@@ -155,6 +159,7 @@ const KerasDropout = Object.getPrototypeOf(
  *
  * @example
  * ```ts
+ * import { Dropout } from "./layers.ts";
  * const layer = new Dropout({ rate: 0.25, seed: 7 });
  * ```
  */
@@ -176,6 +181,7 @@ export class Dropout extends KerasDropout {
    *
    * @example
    * ```ts
+   * import { Dropout } from "./layers.ts";
    * const layer = new Dropout({ rate: 0.25, seed: 7 });
    * const saved = layer.maskState;
    * layer.maskState = saved;
@@ -227,6 +233,9 @@ tf.serialization.registerClass(
  *
  * @example
  * ```ts
+ * import { dropout } from "./layers.ts";
+ * import { tf } from "./tf.ts";
+ * const model = tf.sequential({ layers: [tf.layers.dense({ units: 8, inputShape: [4] })] });
  * model.add(dropout({ rate: 0.5, seed: 3 }));
  * ```
  */
@@ -258,15 +267,15 @@ const KerasConv2D = tf.serialization.SerializationMap.getMap()
  * convolution and the bias as separate ops, whose gradients tfjs computes
  * only for what needs one, instead of tfjs's fused convolution, whose
  * gradient always computes the gradient with respect to the input too. A
- * model's input never needs one in training, and for MiniVGGNet's first
- * layer it cost 2 ms per step at batch 32 (7 ms at 128). Inference and
+ * model's input never needs one in training. Inference and
  * every other case run Keras's code; gradients with respect to the input,
  * when asked for, are still computed. It serialises as Keras's `Conv2D`
  * (and loads back as Keras's).
  *
  * @example
  * ```ts
- * model.add(inputConv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: "same" }));
+ * import { InputConv2D } from "./layers.ts";
+ * const first = new InputConv2D({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3, padding: "same" });
  * ```
  */
 export class InputConv2D extends KerasConv2D {
@@ -304,6 +313,9 @@ export class InputConv2D extends KerasConv2D {
  *
  * @example
  * ```ts
+ * import { inputConv2d } from "./layers.ts";
+ * import { tf } from "./tf.ts";
+ * const model = tf.sequential();
  * model.add(inputConv2d({ inputShape: [28, 28, 1], filters: 32, kernelSize: 3 }));
  * ```
  */

@@ -38,8 +38,10 @@ export function formatDuration(seconds: number): string {
  * @example
  * ```ts
  * import { formatProgressBar } from "./progress.ts";
- * formatProgressBar(progress, 20);
- * // "epoch 1/25 [#####...............] 469/1875 loss 0.6123 acc 0.7731 | 512 img/s | 0:45 left"
+ * formatProgressBar({
+ *   epoch: 1, epochs: 5, batch: 5, batches: 20, loss: 0.5, accuracy: 0.8,
+ *   imagesPerSecond: 100, secondsLeft: 90, lr: 0.001,
+ * }, 8); // "epoch 1/5 [##......]  5/20 loss 0.5000 acc 0.8000 | 100 img/s | 1:30 left"
  * ```
  */
 export function formatProgressBar(p: BatchProgress, width = 24): string {
@@ -61,8 +63,10 @@ export function formatProgressBar(p: BatchProgress, width = 24): string {
  * @example
  * ```ts
  * import { formatEpochLine } from "./progress.ts";
- * formatEpochLine(record, 25);
- * // "epoch 1/25 loss 0.5210 acc 0.8130 val_loss 0.4120 val_acc 0.8500 lr 0.009300 123.4s 498 img/s"
+ * formatEpochLine({
+ *   epoch: 1, loss: 0.5, accuracy: 0.8, val_loss: 0.4, val_accuracy: 0.85, lr: 0.001,
+ *   seconds: 60, images_per_second: 1000, images_seen: 60000, wall_seconds: 60,
+ * }, 5); // "epoch 1/5 loss 0.5000 acc 0.8000 val_loss 0.4000 val_acc 0.8500 lr 0.001000 60.0s 1000 img/s"
  * ```
  */
 export function formatEpochLine(r: EpochRecord, epochs: number): string {

@@ -35,6 +35,8 @@ import { type Predictions, predictSplit } from "./evaluate.ts";
  * ```ts
  * import { recipeSplits } from "./run.ts";
  * import { FAST_RECIPE } from "./recipes.ts";
+ * import { loadFashionMnist } from "./data.ts";
+ * const data = await loadFashionMnist();
  * const { train, validation, holdout } = recipeSplits(FAST_RECIPE, data.train, data.test, 42);
  * ```
  */
@@ -105,7 +107,9 @@ export interface RunOptions extends
  *
  * @example
  * ```ts
- * const { model, history, testAccuracy, testAccuracyWithFlips } = await runRecipe(data, recipe);
+ * import type { RecipeRun } from "./run.ts";
+ * declare const run: RecipeRun; // from runRecipe
+ * console.log(run.testAccuracy, run.testAccuracyWithFlips);
  * ```
  */
 export interface RecipeRun extends TrainResult {
@@ -151,6 +155,10 @@ export function accuracyOf(
  * ```ts
  * import { runRecipe } from "./run.ts";
  * import { FAST_RECIPE } from "./recipes.ts";
+ * import { initWasmBackend } from "./backend/mod.ts";
+ * import { loadFashionMnist } from "./data.ts";
+ * await initWasmBackend();
+ * const data = await loadFashionMnist();
  * const run = await runRecipe(data, FAST_RECIPE, { seed: 7, limit: 2000 });
  * ```
  */

@@ -29,27 +29,10 @@ import type { FashionMnist, Split } from "./data.ts";
 import { takeFirst } from "./data.ts";
 import { type Recipe, recipeNamed, SEED_RECIPE } from "./recipes.ts";
 
-/**
- * Epochs of a quick run of the seed recipe (`FMNIST_LIMIT` set,
- * `FMNIST_EPOCHS` not); the other recipes keep their own.
- *
- * @example
- * ```ts
- * import { QUICK_EPOCHS } from "./settings.ts";
- * console.log(QUICK_EPOCHS); // 4
- * ```
- */
+/** Epochs of a quick run (`FMNIST_LIMIT`) of the seed recipe; others keep theirs. */
 export const QUICK_EPOCHS = 4;
 
-/**
- * Where the notebooks write by default: the project's `out/notebooks/`.
- *
- * @example
- * ```ts
- * import { NOTEBOOK_OUT_DIR } from "./settings.ts";
- * console.log(NOTEBOOK_OUT_DIR); // e.g. "/home/me/fmnist/out/notebooks"
- * ```
- */
+/** Where the notebooks write by default: the project's `out/notebooks/`. */
 export const NOTEBOOK_OUT_DIR = fileURLToPath(
   new URL("../out/notebooks", import.meta.url),
 );
@@ -59,11 +42,9 @@ export const NOTEBOOK_OUT_DIR = fileURLToPath(
  *
  * @example
  * ```ts
- * import type { NotebookSettings } from "./settings.ts";
- * const s: NotebookSettings = {
- *   quick: true, trainLimit: 2000, testLimit: 2000, epochs: 1, seed: 42,
- *   outDir: "out/notebooks", modelPath: "out/notebooks/model.zip",
- * };
+ * import { type NotebookSettings, notebookSettings } from "./settings.ts";
+ * const s: NotebookSettings = notebookSettings({ limit: 2000 });
+ * s.modelPath; // where the notebooks save and load the model
  * ```
  */
 export interface NotebookSettings {
@@ -213,8 +194,10 @@ export function notebookSettings(
  *
  * @example
  * ```ts
- * import { limitSplits, notebookSettings } from "./settings.ts";
- * const { train, test } = limitSplits(data, notebookSettings());
+ * import { limitSplits } from "./settings.ts";
+ * import { loadFashionMnist } from "./data.ts";
+ * const { train, test } = limitSplits(await loadFashionMnist(), { trainLimit: 2000, testLimit: 500 });
+ * console.log(train.count, test.count); // 2000 500
  * ```
  */
 export function limitSplits(
@@ -238,8 +221,8 @@ export function limitSplits(
  * @example
  * ```ts
  * import { describeSettings, notebookSettings } from "./settings.ts";
- * console.log(describeSettings(notebookSettings(() => undefined)));
- * // "full run: all 60,000 training and 10,000 test images, 25 epochs (seed recipe), seed 42"
+ * describeSettings(notebookSettings({}, () => undefined));
+ * // "full run: all 60,000 training and 10,000 test images, fast recipe, 5 epochs, seed 42"
  * ```
  */
 export function describeSettings(s: NotebookSettings): string {

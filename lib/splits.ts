@@ -6,6 +6,8 @@
  * @example
  * ```ts
  * import { holdoutSplit } from "./splits.ts";
+ * import { loadFashionMnist } from "./data.ts";
+ * const data = await loadFashionMnist();
  * const { train, validation } = holdoutSplit(data.train, 5000, 42);
  * ```
  *
@@ -23,7 +25,8 @@ const PIXELS = 28 * 28;
  * @example
  * ```ts
  * import { pick } from "./splits.ts";
- * const firstAndLast = pick(data.test, [0, data.test.count - 1]);
+ * const split = { images: new Uint8Array(3 * 784), labels: new Uint8Array([4, 5, 6]), count: 3 };
+ * pick(split, [0, 2]).labels; // Uint8Array [4, 6]
  * ```
  */
 export function pick(split: Split, indices: ArrayLike<number>): Split {
@@ -69,7 +72,9 @@ export interface HoldoutInfo {
  * @example
  * ```ts
  * import { holdoutSplit } from "./splits.ts";
- * const { train, validation, info } = holdoutSplit(data.train, 5000, 42);
+ * import { loadFashionMnist } from "./data.ts";
+ * const data = await loadFashionMnist();
+ * const { train, validation } = holdoutSplit(data.train, 5000, 42);
  * console.log(train.count, validation.count); // 55000 5000
  * ```
  */
@@ -119,6 +124,8 @@ export function holdoutSplit(
  * @example
  * ```ts
  * import { describeSplits, holdoutSplit } from "./splits.ts";
+ * import { loadFashionMnist } from "./data.ts";
+ * const data = await loadFashionMnist();
  * const { train, validation, info } = holdoutSplit(data.train, 5000, 42);
  * describeSplits(train, validation, info);
  * // "55,000 training images; 5,000 more held out for validation (seed 42), never trained on"

@@ -6,6 +6,8 @@
  * @example
  * ```ts
  * import { pixelStatistics } from "./stats.ts";
+ * import { loadFashionMnist } from "./data.ts";
+ * const data = await loadFashionMnist();
  * const s = pixelStatistics(data.train);
  * console.log(s.mean.toFixed(1), s.std.toFixed(1)); // "72.9" "90.0"
  * ```

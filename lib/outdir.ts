@@ -52,6 +52,7 @@ const SUFFIXES = [".partial", ".previous", ".lock"] as const;
  *
  * @example
  * ```ts
+ * import { openRunFolder, type RunFolder } from "./outdir.ts";
  * const folder: RunFolder = await openRunFolder("out/a");
  * folder.checkpoint; // "out/a.partial/checkpoint.bin"
  * ```
@@ -282,16 +283,7 @@ export async function openRunFolder(
   }
 }
 
-/**
- * The swap's steps, one at a time; tests stop a swap after any of them to
- * see what a kill there leaves.
- *
- * @example
- * ```ts
- * import { SWAP_STEPS } from "./outdir.ts";
- * SWAP_STEPS.length; // 3
- * ```
- */
+/** The swap's steps in order; tests stop a swap before each to mimic a kill. */
 export const SWAP_STEPS = [
   "rename the previous run away",
   "rename the new run in",

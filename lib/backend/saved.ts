@@ -92,6 +92,7 @@ function releasing(
  *
  * @example
  * ```ts
+ * import { installEarlySavedRelease } from "./saved.ts";
  * installEarlySavedRelease();
  * ```
  */
@@ -116,7 +117,8 @@ export function installEarlySavedRelease(): void {
  *
  * @example
  * ```ts
- * setEarlySavedRelease(false);
+ * import { setEarlySavedRelease } from "./saved.ts";
+ * setEarlySavedRelease(false); // tfjs's own behaviour again
  * ```
  */
 export function setEarlySavedRelease(on: boolean): void {

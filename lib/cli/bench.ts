@@ -34,6 +34,7 @@ Options:
  *
  * @example
  * ```ts
+ * import { median } from "./bench.ts";
  * median([3, 1, 2]); // 2
  * ```
  */

@@ -92,6 +92,7 @@ async function compile(shared: boolean): Promise<Uint8Array> {
  *
  * @example
  * ```ts
+ * import { compileKernels } from "./build_wasm.ts";
  * const { shared, plain } = await compileKernels();
  * ```
  */
@@ -112,6 +113,7 @@ function base64(bytes: Uint8Array): string {
  *
  * @example
  * ```ts
+ * import { compileKernels, kernelsModuleText } from "./build_wasm.ts";
  * const text = kernelsModuleText(await compileKernels());
  * ```
  */

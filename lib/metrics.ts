@@ -26,16 +26,10 @@
 import type { ClassScores, Report } from "./types.ts";
 
 /**
- * Counts how often each true class was predicted as each class.
+ * Counts how often each true class was predicted as each class:
+ * `m[t][p]` = samples of true class `t` predicted as `p`.
  *
- * Labels must be integers in `0..numClasses-1`; anything else, or inputs of
- * different lengths, throws an `Error`.
- *
- * @param yTrue True class index of each sample.
- * @param yPred Predicted class index of each sample.
- * @param numClasses Number of classes (the matrix is `numClasses` square).
- * @returns `m[t][p]` = number of samples of true class `t` predicted as `p`.
- *
+ * @throws {Error} on inputs of different lengths or labels outside `0..numClasses-1`.
  * @example
  * ```ts
  * import { confusionMatrix } from "./metrics.ts";
@@ -65,28 +59,14 @@ export function confusionMatrix(
 }
 
 /**
- * Precision, recall, F1 and support per class, plus accuracy, macro and
+ * Precision, recall, F1 and support per class, accuracy, and the macro and
  * weighted averages, equal to scikit-learn's
  * `classification_report(yTrue, yPred, labels=range(len(classNames)),
- * target_names=classNames, output_dict=True, zero_division=0)`.
+ * target_names=classNames, output_dict=True, zero_division=0)`: every class
+ * is reported, even one that never occurs, and an undefined ratio is 0,
+ * never NaN.
  *
- * Every class in `classNames` is reported, even one that never occurs. A
- * class that is never predicted gets precision 0, a class with no true
- * samples gets recall 0, and F1 is 0 when precision + recall is 0, so the
- * report never contains NaN. The macro average is the unweighted mean over
- * all classes (zero-support classes included); the weighted average weights
- * each class by its support. `accuracy` is the fraction of correct
- * predictions (scikit-learn's micro average; when some class occurs neither
- * in `yTrue` nor in `yPred`, scikit-learn labels that same number
- * "micro avg" instead of "accuracy").
- *
- * Throws on empty input, on inputs of different lengths, or on labels that
- * are not integers in `0..classNames.length-1`.
- *
- * @param yTrue True class index of each sample.
- * @param yPred Predicted class index of each sample.
- * @param classNames Name of each class, indexed by class number.
- *
+ * @throws {Error} on empty input, inputs of different lengths, or labels outside `0..classNames.length-1`.
  * @example
  * ```ts
  * import { classificationReport } from "./metrics.ts";
@@ -157,21 +137,11 @@ export function classificationReport(
 }
 
 /**
- * Lays a {@linkcode Report} out as text, character for character the way
- * scikit-learn's `classification_report` (with `output_dict=False`) does:
- * a header line, a blank line, one row per class, a blank line, then the
- * `accuracy`, `macro avg` and `weighted avg` rows. The name column is
- * right-aligned to `max(longest class name, len("weighted avg"), digits)`
- * characters, every number column to 9 characters after a separating space,
- * and scores are rounded half-to-even to `digits` decimals like Python's
- * `format`. The returned string ends with a newline.
- *
- * The accuracy row is always labelled `accuracy` (scikit-learn writes a
- * `micro avg` row instead when some class occurs neither in the true nor in
- * the predicted labels; that cannot be told from a `Report`).
- *
- * @param report A report from {@linkcode classificationReport}.
- * @param digits Decimals shown for precision, recall and F1 (default 2).
+ * Lays a {@linkcode Report} out as text, character for character as
+ * scikit-learn's `classification_report` does (`digits` decimals, rounded
+ * half-to-even like Python). The accuracy row is always labelled
+ * `accuracy`: scikit-learn's `micro avg` case cannot be told from a
+ * `Report`.
  *
  * @example
  * ```ts
@@ -217,11 +187,8 @@ export function formatReport(report: Report, digits = 2): string {
 }
 
 /**
- * Fraction of each true class that was classified correctly: the diagonal
- * of a confusion matrix divided by its row sums (per-class recall). Rows
- * with no samples give 0.
- *
- * @param confusion Square confusion matrix, rows = true class.
+ * Per-class recall of a confusion matrix (rows = true class): its diagonal
+ * over its row sums, 0 for an empty row.
  *
  * @example
  * ```ts
@@ -263,18 +230,10 @@ export interface Mistake {
 }
 
 /**
- * The `k` wrong predictions the model was most sure about: samples where
- * `predicted[i] !== labels[i]`, sorted by `confidence` descending (ties keep
- * input order; NaN confidences go last), at most `k` of them.
+ * The at most `k` wrong predictions the model was most sure about, by
+ * `confidence` descending (ties keep input order; NaN goes last).
  *
- * Throws when the three arrays differ in length or `k` is not a
- * non-negative integer.
- *
- * @param labels True class of each sample.
- * @param predicted Predicted class of each sample.
- * @param confidence Confidence of each prediction (e.g. max softmax prob).
- * @param k Maximum number of mistakes to return.
- *
+ * @throws {Error} when the three arrays differ in length or `k` is not a non-negative integer.
  * @example
  * ```ts
  * import { mostConfidentMistakes } from "./metrics.ts";

@@ -332,12 +332,10 @@ const isBatchNorm = (layer: tf.layers.Layer) =>
 
 /**
  * Re-estimates every batch-normalisation layer's moving mean and variance
- * from the images of `split` at `indices` (default: all), in batches:
- * each layer normalises with the batch's own statistics, as in training,
- * with dropout off, as in use; the moving statistics become the average
- * over the batches (each layer after the ones before it are updated).
- * Weights are not touched. The moving averages of training lag behind the
- * weights, far behind in short runs; after this they match them.
+ * from the images of `split` at `indices` (default: all): the average of
+ * the batches' own statistics, dropout off, layer after layer. Weights are
+ * not touched. Training's moving averages lag behind the weights, far
+ * behind in short runs; after this they match them.
  *
  * @example
  * ```ts
@@ -437,17 +435,7 @@ export class WeightAverage {
     });
   }
 
-  /**
-   * The average's values and step count, for a checkpoint.
-   *
-   * @example
-   * ```ts
-   * import { WeightAverage } from "./train.ts";
-   * import { tf } from "./tf.ts";
-   * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [1] })] });
-   * new WeightAverage(model, 0.999).exportState().steps; // 0
-   * ```
-   */
+  /** The average's values and step count, for a checkpoint. */
   exportState(): { steps: number; values: Float32Array[] } {
     return {
       steps: this.#steps,
@@ -457,18 +445,7 @@ export class WeightAverage {
     };
   }
 
-  /**
-   * Sets the average back to a checkpoint's values and step count.
-   *
-   * @example
-   * ```ts
-   * import { WeightAverage } from "./train.ts";
-   * import { tf } from "./tf.ts";
-   * const model = tf.sequential({ layers: [tf.layers.dense({ units: 2, inputShape: [1] })] });
-   * const ema = new WeightAverage(model, 0.999);
-   * ema.importState({ steps: 10, values: [new Float32Array(2), new Float32Array(2)] });
-   * ```
-   */
+  /** Sets the average back to a checkpoint's values and step count. */
   importState(state: { steps: number; values: Float32Array[] }): void {
     if (state.values.length !== this.#average.length) {
       throw new Error(

@@ -55,15 +55,7 @@ export function connectionFileOf(cmdline: string): string | null {
   return null;
 }
 
-/**
- * Where a kernel's IOPub channel listens, read from its connection file.
- *
- * @example
- * ```ts
- * import type { IopubAddress } from "./iopub.ts";
- * const at: IopubAddress = { hostname: "127.0.0.1", port: 50123 };
- * ```
- */
+/** Where a kernel's IOPub channel listens, read from its connection file. */
 export interface IopubAddress {
   hostname: string;
   port: number;
@@ -141,15 +133,7 @@ export function zmtpFrame(
   return frame;
 }
 
-/**
- * The READY command of the NULL handshake, naming the socket type.
- *
- * @example
- * ```ts
- * import { zmtpReady } from "./iopub.ts";
- * const ready = zmtpReady("SUB"); // a command frame: READY, Socket-Type = SUB
- * ```
- */
+/** The READY command of the NULL handshake, naming the socket type. */
 export function zmtpReady(socketType: string): Uint8Array {
   const name = ENCODER.encode("READY");
   const key = ENCODER.encode("Socket-Type");
@@ -172,12 +156,6 @@ export function zmtpReady(socketType: string): Uint8Array {
 /**
  * A frame read by {@link ZmtpReader}: its flags and its body, or `null` in
  * place of a body longer than the reader keeps.
- *
- * @example
- * ```ts
- * import type { ZmtpReadFrame } from "./iopub.ts";
- * const f: ZmtpReadFrame = { more: false, command: false, size: 1, body: new Uint8Array([1]) };
- * ```
  */
 export interface ZmtpReadFrame {
   more: boolean;

@@ -28,15 +28,7 @@
  */
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
 
-/**
- * A problem with the output folder, in one sentence naming it.
- *
- * @example
- * ```ts
- * import { OutDirError } from "./outdir.ts";
- * throw new OutDirError("out/a/run.json is a file, not a folder.");
- * ```
- */
+/** A problem with the output folder, in one sentence naming it. */
 export class OutDirError extends Error {
   override name = "OutDirError";
 }
@@ -296,12 +288,6 @@ let killBefore: number | null = null;
 /**
  * For tests: make the next swap stop before step `step` (an index into
  * {@link SWAP_STEPS}) as a kill there would, or `null` to run whole.
- *
- * @example
- * ```ts
- * import { stopSwapBefore } from "./outdir.ts";
- * stopSwapBefore(1); // the next commit stops between the two renames
- * ```
  */
 export function stopSwapBefore(step: number | null): void {
   killBefore = step;

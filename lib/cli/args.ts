@@ -10,12 +10,6 @@ import { parseArgs } from "node:util";
 /**
  * A mistake the user made on the command line or with files; printed as
  * one line without a stack trace, exit code 2.
- *
- * @example
- * ```ts
- * import { UsageError } from "./args.ts";
- * throw new UsageError("--epochs must be a positive integer, got 0.");
- * ```
  */
 export class UsageError extends Error {
   override name = "UsageError";

@@ -7,6 +7,7 @@ import {
   initWasmBackend,
   loadModelDir,
   loadModelZip,
+  modelMetadata,
   ModelZipError,
   saveModelDir,
   saveModelZip,
@@ -447,4 +448,18 @@ Deno.test("a model folder with bad contents is refused with one sentence naming 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("modelMetadata describes the model for whoever loads the zip", () => {
+  const m = modelMetadata({ recipe: { name: "fast" }, metrics: { acc: 0.9 } });
+  assert.deepEqual(m.classNames, CLASS_NAMES);
+  assert.equal(m.classNames[9], "Ankle boot");
+  assert.deepEqual(m.input, { shape: [28, 28, 1], dtype: "float32" });
+  assert.match(m.preprocessing!, /^28×28 grayscale/);
+  assert.deepEqual(m.recipe, { name: "fast" });
+  assert.deepEqual(m.metrics, { acc: 0.9 });
+  assert.equal(m.versions?.tfjs, "4.22.0");
+  assert.equal(m.versions?.deno, Deno.version.deno);
+  const own = modelMetadata({ classNames: ["a", "b"] });
+  assert.deepEqual(own.classNames, ["a", "b"]);
 });

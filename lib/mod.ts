@@ -32,7 +32,7 @@ export * from "./progress.ts";
 export * from "./evaluate.ts";
 export * from "./metrics.ts";
 export * from "./plots.ts";
-export * from "./bundle.ts";
+export * from "./model_zip.ts";
 export * from "./outputs.ts";
 export * from "./preprocess.ts";
 export * from "./display.ts";

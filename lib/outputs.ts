@@ -13,14 +13,9 @@
  * @module
  */
 import { join } from "node:path";
-import { tf, tfWasm } from "./tf.ts";
-import { CLASS_NAMES, IMAGE_SIZE, PIXELS, type Split } from "./data.ts";
-import {
-  type BundleMetadata,
-  PREPROCESSING,
-  saveBundle,
-  saveModelDir,
-} from "./bundle.ts";
+import type { tf } from "./tf.ts";
+import { PIXELS, type Split } from "./data.ts";
+import { modelMetadata, saveModelDir, saveModelZip } from "./model_zip.ts";
 import {
   crossEntropyOf,
   evaluateModel,
@@ -112,30 +107,6 @@ export function montageFor(
 }
 
 /**
- * The `metadata.json` of a model bundle: class names, input spec,
- * preprocessing, recipe, metrics and versions.
- *
- * @example
- * ```ts
- * import { bundleMetadata } from "./outputs.ts";
- * const metadata = bundleMetadata({ recipe: SEED_RECIPE, metrics: { val_accuracy: 0.9 } });
- * await saveBundle(model, "out/model.zip", metadata);
- * ```
- */
-export function bundleMetadata(
-  info: { recipe?: unknown; metrics?: unknown; classNames?: readonly string[] },
-): BundleMetadata {
-  return {
-    classNames: info.classNames ?? CLASS_NAMES,
-    input: { shape: [IMAGE_SIZE, IMAGE_SIZE, 1], dtype: "float32" },
-    preprocessing: PREPROCESSING,
-    recipe: info.recipe,
-    metrics: info.metrics,
-    versions: versions(),
-  };
-}
-
-/**
  * What {@link writeRunOutputs} needs.
  *
  * @example
@@ -150,7 +121,7 @@ export interface RunOutputs {
   test: Split;
   predictions: Predictions;
   classNames: readonly string[];
-  /** Configuration and facts recorded in `run.json` and the bundle's metadata. */
+  /** Configuration and facts recorded in `run.json` and the model zip's metadata. */
   run: Record<string, unknown>;
   /** Seed for choosing the montage's images. */
   seed?: number;
@@ -181,7 +152,7 @@ export async function writeRunOutputs(
     test_loss: crossEntropyOf(o.test.labels, o.predictions),
     macro_f1: report.macro_avg.f1,
   };
-  const metadata = bundleMetadata({
+  const metadata = modelMetadata({
     classNames: o.classNames,
     recipe: o.run.recipe,
     metrics,
@@ -190,7 +161,7 @@ export async function writeRunOutputs(
   const file = (name: string) => join(outDir, name);
 
   await saveModelDir(o.model, file("model"));
-  await saveBundle(o.model, file("model.zip"), metadata);
+  await saveModelZip(o.model, file("model.zip"), metadata);
   await writeFileAtomic(file("history.json"), json(o.history));
   await writeFileAtomic(file("report.txt"), formatReport(report));
   await writeFileAtomic(file("report.json"), json(report));
@@ -225,25 +196,6 @@ export async function writeRunOutputs(
     }),
   );
   return { report, confusion };
-}
-
-/**
- * Versions of the runtime and libraries, recorded with every run.
- *
- * @example
- * ```ts
- * import { versions } from "./outputs.ts";
- * versions().tfjs; // "4.22.0"
- * ```
- */
-export function versions(): Record<string, string> {
-  return {
-    deno: Deno.version.deno,
-    v8: Deno.version.v8,
-    typescript: Deno.version.typescript,
-    tfjs: tf.version.tfjs,
-    "tfjs-backend-wasm": tfWasm.version_wasm,
-  };
 }
 
 /**

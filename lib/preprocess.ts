@@ -300,8 +300,8 @@ export interface Box {
  *
  * @example
  * ```ts
- * import { prepareImage, type PreparedImage } from "./preprocess.ts";
- * const p: PreparedImage = prepareImage(img);
+ * import { prepareImageFile, type PreparedImage } from "./preprocess.ts";
+ * const p: PreparedImage = await prepareImageFile("notebooks/images/ankle-boot.jpg");
  * console.log(p.pixels.length); // 784
  * ```
  */

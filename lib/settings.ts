@@ -61,7 +61,7 @@ export interface NotebookSettings {
   seed: number;
   /** Folder the notebooks write to. */
   outDir: string;
-  /** The model bundle 03-train saves and 04/05 load. */
+  /** The model zip 03-train saves and 04/05 load. */
   modelPath: string;
 }
 

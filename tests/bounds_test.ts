@@ -13,7 +13,7 @@ import {
   buildMiniVGGNet,
   CLASS_NAMES,
   initWasmBackend,
-  saveBundle,
+  saveModelZip,
 } from "../lib/mod.ts";
 import {
   blackPng,
@@ -34,12 +34,12 @@ const GIB = 2 ** 30;
 const PEAK_MB = 400;
 const CHILD = join(ROOT, "tests", "fixtures", "load_bounded.ts");
 
-/** The three members of a real bundle, from a freshly built model. */
+/** The three members of a real model zip, from a freshly built model. */
 async function realMembers(): Promise<Record<string, Uint8Array>> {
   const dir = await Deno.makeTempDir();
   try {
     const model = buildMiniVGGNet({ seed: 5 });
-    const bytes = await saveBundle(model, join(dir, "model.zip"), {
+    const bytes = await saveModelZip(model, join(dir, "model.zip"), {
       classNames: CLASS_NAMES,
     });
     model.dispose();
@@ -56,7 +56,7 @@ async function realMembers(): Promise<Record<string, Uint8Array>> {
 
 /** Loads `path` as `kind` in a fresh process: its error and peak memory. */
 async function loadInChild(
-  kind: "bundle" | "dir" | "image",
+  kind: "zip" | "dir" | "image",
   path: string,
   backend: "cpu" | "wasm",
 ): Promise<{ error: string | null; peakMB: number }> {
@@ -80,7 +80,7 @@ async function loadInChild(
  * CPU backend unless `backend` asks for the library's own, WASM).
  */
 async function assertRefusedCheaply(
-  kind: "bundle" | "dir" | "image",
+  kind: "zip" | "dir" | "image",
   path: string,
   message: RegExp,
   backend: "cpu" | "wasm" = "cpu",
@@ -89,7 +89,7 @@ async function assertRefusedCheaply(
   assert.ok(error !== null, `${path} loaded`);
   assert.match(error, message);
   assert.ok(
-    error.startsWith(kind === "image" ? "ImageError: " : "BundleError: "),
+    error.startsWith(kind === "image" ? "ImageError: " : "ModelZipError: "),
   );
   assert.ok(error.includes(path), `${error} does not name ${path}`);
   assert.doesNotMatch(error, /\n/);
@@ -120,7 +120,7 @@ Deno.test("zip bombs are refused before they take memory", async (t) => {
         }]);
         assert.ok(Deno.statSync(path).size < 4e6);
         await assertRefusedCheaply(
-          "bundle",
+          "zip",
           path,
           /weights\.bin in .* inflates to more than the 6\.4 MiB its zip header declares, so it was not read/,
         );
@@ -136,7 +136,7 @@ Deno.test("zip bombs are refused before they take memory", async (t) => {
           size: w.length + zeros,
         }]);
         await assertRefusedCheaply(
-          "bundle",
+          "zip",
           path,
           /weights\.bin in .* would inflate to 1\.9 GiB, more than the 32 MiB such a file may have/,
         );
@@ -151,7 +151,7 @@ Deno.test("zip bombs are refused before they take memory", async (t) => {
           size: real["model.json"].length,
         }]);
         await assertRefusedCheaply(
-          "bundle",
+          "zip",
           path,
           /model\.json in .* inflates to more than the [\d,]+ bytes its zip header declares/,
         );
@@ -164,7 +164,7 @@ Deno.test("zip bombs are refused before they take memory", async (t) => {
         size: GIB,
       }]);
       await assertRefusedCheaply(
-        "bundle",
+        "zip",
         path,
         /model\.json in .* would inflate to 1 GiB, more than the 4 MiB/,
       );

@@ -15,9 +15,9 @@ import {
   FAST_RECIPE,
   formatReport,
   initWasmBackend,
-  loadBundle,
   loadFashionMnist,
   loadModelDir,
+  loadModelZip,
   OUTPUT_FILES,
   predictSplit,
   takeFirst,
@@ -376,7 +376,7 @@ Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and c
     await initWasmBackend();
     const first = takeFirst(data.test, 200);
     const fromDir = await loadModelDir(join(abs, "model"));
-    const { model: fromZip, metadata } = await loadBundle(
+    const { model: fromZip, metadata } = await loadModelZip(
       join(abs, "model.zip"),
     );
     assert.deepEqual(metadata.classNames, [...CLASS_NAMES]);
@@ -448,8 +448,8 @@ Deno.test("train --recipe fast holds out its validation, reads the test set once
     assert.ok(Number.isFinite(run.metrics.test_loss));
     assert.notEqual(run.metrics.test_loss, epoch.val_loss);
     assert.ok(epoch.wall_seconds >= epoch.seconds);
-    // The bundle's metadata carries the same recipe.
-    const { model, metadata } = await loadBundle(join(abs, "model.zip"));
+    // The model zip's metadata carries the same recipe.
+    const { model, metadata } = await loadModelZip(join(abs, "model.zip"));
     model.dispose();
     assert.deepEqual(metadata.recipe, run.recipe);
   } finally {

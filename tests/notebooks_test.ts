@@ -27,7 +27,7 @@ import {
   notebookProblems,
   NOTEBOOKS,
   serializeNotebook,
-} from "../lib/notebooks.ts";
+} from "../lib/cli/notebook_tools.ts";
 import { denoFmt } from "../lib/cli/fmt.ts";
 import type { PageReport } from "./browser.ts";
 import type { FrontendReport } from "./jupyter/frontend.ts";

@@ -1,21 +1,15 @@
 import assert from "node:assert/strict";
-import { inflateSync } from "node:zlib";
-import { crc32, decodePng, encodePng } from "../lib/image/png.ts";
+import { crc32, deflateSync, inflateSync } from "node:zlib";
+import { decodePng, encodePng } from "../lib/image/png.ts";
 import type { RgbaImage } from "../lib/types.ts";
+import {
+  expectedRgba,
+  HEIGHT,
+  PNG_KINDS,
+  WIDTH,
+} from "./fixtures/png/pattern.ts";
 
-function fromBase64(b64: string): Uint8Array {
-  return Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
-}
-
-/** Pixel formula the external test files were made from. */
-function formula(x: number, y: number): number[] {
-  return [
-    (x * 50 + y * 7) & 255,
-    (y * 60 + x * 3) & 255,
-    (x * y * 17 + 100) & 255,
-    255 - x * 20 - y * 10,
-  ];
-}
+const FIXTURES = new URL("./fixtures/png/", import.meta.url);
 
 /** Splits a PNG into its chunks (after the signature). */
 function chunks(
@@ -74,74 +68,10 @@ function handMade(
   return concat(
     new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
-    chunk("IDAT", zlibStored(scanlines)),
+    chunk("IDAT", deflateSync(scanlines)),
     chunk("IEND", new Uint8Array(0)),
   );
 }
-
-/** A zlib stream of uncompressed ("stored") deflate blocks, built by hand. */
-function zlibStored(data: Uint8Array): Uint8Array {
-  const parts: Uint8Array[] = [new Uint8Array([0x78, 0x01])];
-  let at = 0;
-  do {
-    const block = data.subarray(at, at + 65535);
-    at += block.length;
-    const n = block.length;
-    const last = at >= data.length ? 1 : 0;
-    parts.push(
-      new Uint8Array([last, n & 255, n >> 8, ~n & 255, (~n >> 8) & 255]),
-      block,
-    );
-  } while (at < data.length);
-  let a = 1, b = 0;
-  for (const byte of data) {
-    a = (a + byte) % 65521;
-    b = (b + a) % 65521;
-  }
-  const adler = new Uint8Array(4);
-  new DataView(adler.buffer).setUint32(0, ((b << 16) | a) >>> 0);
-  parts.push(adler);
-  return concat(...parts);
-}
-
-// 6×5 RGBA of `formula`, rows filtered with types 0, 1, 2, 3, 4 in turn,
-// with a tEXt chunk and the IDAT split in two; written by a small Python
-// script (zlib + struct) and checked against ImageMagick's decoder.
-const HAND_RGBA_ALL_FILTERS =
-  "iVBORw0KGgoAAAANSUhEUgAAAAYAAAAFCAYAAABmWJ3mAAAADHRFWHRDb21tZW50AGhhbmSofBdqAAAACklEQVR42mNgYEj5b8ScHxk+wwAAAFxJREFU8jqFLeX6NM6Uwyd4Utb/4k+Zzchuk/LViFnwDTpmYrdh+MZuIwjESkBsDMQuQBz6jZmvwihHVkHpo6yCNhAbA7HNx7kKLh9ZwDqYgTqYgTqYgTqYXcAYAIjKKeg3uADQAAAAAElFTkSuQmCC";
-// 5×4 RGB (colour type 2) of `formula` without alpha, by ImageMagick 6.9
-// (`convert -size 5x4 -depth 8 rgba:… -alpha off PNG24:…`), filters 1 and 4.
-const MAGICK_RGB =
-  "iVBORw0KGgoAAAANSUhEUgAAAAUAAAAECAIAAADJUWIXAAAAI0lEQVQI12NkYEgxYmaAIxZ2GwZ2ZkE4gvOVIAiZb8zObAwAgIAD234Kx00AAAAASUVORK5CYII=";
-// The same picture converted to grey by ImageMagick (colour type 0) ...
-const MAGICK_GRAY =
-  "iVBORw0KGgoAAAANSUhEUgAAAAUAAAAECAAAAABjWKqcAAAAIElEQVQI12Nk5+Hl5WXR4ePj42PR5efn52fRERAU+AcAEecCcIzD5woAAAAASUVORK5CYII=";
-// ... and to grey + alpha (colour type 4), alpha as in `formula`.
-const MAGICK_GRAY_ALPHA =
-  "iVBORw0KGgoAAAANSUhEUgAAAAUAAAAECAQAAADsOj3LAAAAKklEQVQI12Nk/8/zhvcN7xveNyw63/igkEX3Gz8Usuh8E/gm+E3g279vALrEFYno+8FAAAAAAElFTkSuQmCC";
-// The grey levels ImageMagick produced, as its own decoder reports them.
-const MAGICK_GRAY_LEVELS = [
-  7,
-  19,
-  32,
-  45,
-  58,
-  51,
-  65,
-  79,
-  93,
-  107,
-  96,
-  111,
-  126,
-  141,
-  156,
-  140,
-  156,
-  173,
-  189,
-  187,
-];
 
 function testImage(width: number, height: number): RgbaImage {
   const data = new Uint8Array(width * height * 4);
@@ -157,18 +87,6 @@ function testImage(width: number, height: number): RgbaImage {
   }
   return { width, height, data };
 }
-
-Deno.test("crc32 matches the standard check value and PNG's IEND CRC", () => {
-  assert.equal(crc32(new TextEncoder().encode("123456789")), 0xcbf43926);
-  assert.equal(crc32(new TextEncoder().encode("IEND")), 0xae426082);
-  assert.equal(crc32(new Uint8Array(0)), 0);
-  // Running form: two halves give the same as the whole.
-  const whole = new TextEncoder().encode("hello, png");
-  assert.equal(
-    crc32(whole.subarray(5), crc32(whole.subarray(0, 5))),
-    crc32(whole),
-  );
-});
 
 Deno.test("encode → decode round-trips pixels exactly", () => {
   for (const [w, h] of [[1, 1], [2, 3], [37, 23], [300, 7]]) {
@@ -217,128 +135,105 @@ Deno.test("encodePng rejects a wrong data length and an empty image", () => {
   );
 });
 
-Deno.test("decodes a hand-made RGBA PNG using all five filter types", () => {
-  const img = decodePng(fromBase64(HAND_RGBA_ALL_FILTERS));
-  assert.equal(img.width, 6);
-  assert.equal(img.height, 5);
-  const expected: number[] = [];
-  for (let y = 0; y < 5; y++) {
-    for (let x = 0; x < 6; x++) expected.push(...formula(x, y));
-  }
-  assert.deepEqual([...img.data], expected);
-});
-
-Deno.test("decodes ImageMagick's RGB, grey and grey+alpha PNGs", () => {
-  const rgb = decodePng(fromBase64(MAGICK_RGB));
-  const gray = decodePng(fromBase64(MAGICK_GRAY));
-  const grayAlpha = decodePng(fromBase64(MAGICK_GRAY_ALPHA));
-  for (const img of [rgb, gray, grayAlpha]) {
-    assert.equal(img.width, 5);
-    assert.equal(img.height, 4);
-  }
-  const expectRgb: number[] = [];
-  const expectGray: number[] = [];
-  const expectGrayAlpha: number[] = [];
-  for (let y = 0; y < 4; y++) {
-    for (let x = 0; x < 5; x++) {
-      const [r, g, b, a] = formula(x, y);
-      const level = MAGICK_GRAY_LEVELS[y * 5 + x];
-      expectRgb.push(r, g, b, 255);
-      expectGray.push(level, level, level, 255);
-      expectGrayAlpha.push(level, level, level, a);
+Deno.test("decodes every kind of PNG to the 8-bit RGBA of its picture", async () => {
+  for (const kind of PNG_KINDS) {
+    const png = await Deno.readFile(new URL(kind.file, FIXTURES));
+    // The file is of the kind its name says (colour type, depth, interlace, tRNS).
+    const types = chunks(png).map((c) => c.type);
+    assert.deepEqual(
+      [png[25], png[24], png[28] === 1, types.includes("tRNS")],
+      [kind.colorType, kind.depth, kind.interlaced, kind.trns],
+      kind.file,
+    );
+    const img = decodePng(png);
+    assert.deepEqual([img.width, img.height], [WIDTH, HEIGHT], kind.file);
+    assert.equal(img.data.length, WIDTH * HEIGHT * 4, kind.file);
+    for (let y = 0; y < HEIGHT; y++) {
+      for (let x = 0; x < WIDTH; x++) {
+        const at = (y * WIDTH + x) * 4;
+        const got = [...img.data.subarray(at, at + 4)];
+        const want = expectedRgba(kind, x, y);
+        // A fully transparent pixel has no colour to compare.
+        const compared = want[3] === 0 ? [got[3]] : got;
+        assert.deepEqual(
+          compared,
+          want[3] === 0 ? [0] : want,
+          `${kind.file} at (${x}, ${y})`,
+        );
+      }
     }
   }
-  assert.deepEqual([...rgb.data], expectRgb);
-  assert.deepEqual([...gray.data], expectGray);
-  assert.deepEqual([...grayAlpha.data], expectGrayAlpha);
 });
 
-Deno.test("tRNS makes the marked grey level transparent", () => {
-  const png = fromBase64(MAGICK_GRAY);
-  const list = chunks(png);
-  const withTrns = concat(
-    png.subarray(0, 8),
-    chunk("IHDR", list[0].body),
-    chunk("tRNS", new Uint8Array([0, 7])), // grey level 7, the first pixel
-    ...list.slice(1).map((c) => chunk(c.type, c.body)),
-  );
-  const img = decodePng(withTrns);
-  assert.deepEqual([...img.data.subarray(0, 8)], [7, 7, 7, 0, 19, 19, 19, 255]);
-});
-
-Deno.test("decodes stored-deflate scanlines of every colour type", () => {
-  // 2×1 pixels, filter 0, built without any PNG library.
-  const cases: Array<[number, number[], number[]]> = [
-    [0, [0, 10, 200], [10, 10, 10, 255, 200, 200, 200, 255]],
-    [2, [0, 1, 2, 3, 4, 5, 6], [1, 2, 3, 255, 4, 5, 6, 255]],
-    [4, [0, 9, 100, 8, 50], [9, 9, 9, 100, 8, 8, 8, 50]],
-    [6, [0, 1, 2, 3, 4, 5, 6, 7, 8], [1, 2, 3, 4, 5, 6, 7, 8]],
-  ];
-  for (const [colorType, scanline, rgba] of cases) {
-    const img = decodePng(handMade(2, 1, colorType, new Uint8Array(scanline)));
-    assert.deepEqual([...img.data], rgba, `colour type ${colorType}`);
-  }
-});
-
-Deno.test("corrupt or unsupported input throws a one-sentence Error", () => {
-  const good = encodePng(testImage(8, 8));
-  const oneSentence = (e: unknown) => {
-    assert.ok(e instanceof Error);
-    assert.match(e.message, /^[A-Z][^\n]*\.$/);
-    assert.doesNotMatch(e.message.slice(0, -1), /\.\s/);
-    return true;
+Deno.test("a few pixels of the fixtures, worked out by hand", async () => {
+  const pixel = async (file: string, x: number, y: number) => {
+    const img = decodePng(await Deno.readFile(new URL(file, FIXTURES)));
+    const at = (y * WIDTH + x) * 4;
+    return [...img.data.subarray(at, at + 4)];
   };
-  // Not a PNG at all.
-  assert.throws(
-    () => decodePng(new TextEncoder().encode("GIF89a....")),
-    oneSentence,
-  );
-  assert.throws(() => decodePng(new Uint8Array(0)), oneSentence);
-  // Truncated in the middle and just before IEND.
-  assert.throws(
-    () => decodePng(good.subarray(0, good.length >> 1)),
-    oneSentence,
-  );
-  assert.throws(
-    () => decodePng(good.subarray(0, good.length - 12)),
-    oneSentence,
-  );
-  // One flipped bit inside IDAT: CRC mismatch.
+  // Inside the border, palette entry 1 + (x + 3y) mod 15 = 14 at (1, 4):
+  // (67·14 + 20, 131·14 + 50, 29·14 + 200) = (958, 1884, 606), mod 256.
+  assert.deepEqual(await pixel("palette-4-adam7.png", 1, 4), [
+    190,
+    92,
+    94,
+    255,
+  ]);
+  // Entry 1 + (1 + 3) mod 3 = 2 of a tRNS palette is half transparent; the
+  // border's entry 0 fully.
+  assert.deepEqual(await pixel("palette-2-trns.png", 1, 1), [154, 56, 2, 128]);
+  assert.equal((await pixel("palette-2-trns.png", 0, 0))[3], 0);
+  // 2-bit grey: level 1 + (5x + 3y) mod 3 inside, 0 on the border; levels
+  // 1, 2, 3 are 85, 170, 255.
+  assert.deepEqual(await pixel("grey-2-adam7.png", 3, 1), [85, 85, 85, 255]);
+  assert.deepEqual(await pixel("grey-2.png", 2, 1), [170, 170, 170, 255]);
+  assert.deepEqual(await pixel("grey-2.png", 1, 1), [255, 255, 255, 255]);
+  assert.deepEqual(await pixel("grey-2.png", 0, 1), [0, 0, 0, 255]);
+  // 16-bit grey at (1, 6): 221·257 + 90 = 56887, and 56887 / 257 = 221.35
+  // → 221 (its high byte alone would say 222).
+  assert.deepEqual(await pixel("grey-16.png", 1, 6), [221, 221, 221, 255]);
+  // Grey tRNS marks the border's grey transparent, nothing else.
+  assert.equal((await pixel("grey-8-trns.png", 0, 0))[3], 0);
+  assert.deepEqual(await pixel("grey-8-trns.png", 1, 1), [76, 76, 76, 255]);
+});
+
+Deno.test("corrupt input throws one sentence saying what is wrong", () => {
+  const good = encodePng(testImage(8, 8));
+  const fails = (bytes: Uint8Array, reason: RegExp) =>
+    assert.throws(() => decodePng(bytes), (e) => {
+      assert.ok(e instanceof Error);
+      assert.match(e.message, /^[A-Z][^\n]*\.$/);
+      assert.doesNotMatch(e.message.slice(0, -1), /\.\s/);
+      assert.match(e.message, reason);
+      return true;
+    });
+  fails(new TextEncoder().encode("GIF89a...."), /^Not a PNG file/);
+  fails(new Uint8Array(0), /^Not a PNG file/);
+  fails(good.subarray(0, 8), /IHDR chunk is missing/);
+  fails(good.subarray(0, good.length >> 1), /the file is truncated/);
+  fails(good.subarray(0, good.length - 12), /the file is truncated/);
   const flipped = good.slice();
-  flipped[8 + 25 + 10] ^= 0x04;
-  assert.throws(() => decodePng(flipped), /CRC/);
-  // IDAT whose zlib stream is garbage but whose CRC is right.
-  const ihdr = chunks(good)[0].body;
+  flipped[8 + 25 + 10] ^= 0x04; // inside IDAT
+  fails(flipped, /checksum of its IDAT chunk does not match/);
   const garbage = concat(
     good.subarray(0, 8),
-    chunk("IHDR", ihdr),
+    chunk("IHDR", chunks(good)[0].body),
     chunk("IDAT", new Uint8Array([1, 2, 3, 4, 5, 6, 7, 8])),
     chunk("IEND", new Uint8Array(0)),
   );
-  assert.throws(() => decodePng(garbage), oneSentence);
-  // Too little image data for the header's size.
-  assert.throws(
-    () => decodePng(handMade(3, 3, 6, new Uint8Array(5))),
-    oneSentence,
+  fails(garbage, /^Corrupt PNG: its image data is damaged\.$/);
+  fails(handMade(1, 1, 0, new Uint8Array([5, 0])), /filter type - 5/);
+  fails(
+    handMade(1, 1, 0, new Uint8Array([0, 0]), { depth: 3 }),
+    /colour type 0, bit depth 3 and interlace method 0, which PNG does not have/,
   );
-  // A filter type byte of 5.
-  assert.throws(
-    () => decodePng(handMade(1, 1, 0, new Uint8Array([5, 0]))),
-    /filter type 5/,
+  fails(
+    handMade(1, 1, 5, new Uint8Array([0, 0])),
+    /colour type 5, bit depth 8/,
   );
-  // Palette, 16-bit and interlaced images are not supported.
-  assert.throws(
-    () => decodePng(handMade(1, 1, 3, new Uint8Array([0, 0]))),
-    /colour type 3/,
-  );
-  assert.throws(
-    () =>
-      decodePng(handMade(1, 1, 0, new Uint8Array([0, 0, 0]), { depth: 16 })),
-    /bit depth 16/,
-  );
-  assert.throws(
-    () =>
-      decodePng(handMade(1, 1, 0, new Uint8Array([0, 0]), { interlace: 1 })),
-    /interlaced/,
+  // Refused from the header: no memory for 11,500 × 11,500 pixels.
+  fails(
+    handMade(11_500, 11_500, 0, new Uint8Array(1)),
+    /larger than 50 megapixels/,
   );
 });

@@ -31,6 +31,7 @@ import {
 import { createImage, fillRect, type Rgb } from "../lib/image/raster.ts";
 import { blackPng, jpegClaiming } from "./fixtures/bombs.ts";
 import { ROOT } from "./paths.ts";
+import { PNG_KINDS } from "./fixtures/png/pattern.ts";
 
 const SAMPLE = join(ROOT, "notebooks", "images", "ankle-boot.jpg");
 
@@ -458,5 +459,24 @@ Deno.test("classifyPixels gives ten probabilities and leaves no tensors behind",
     );
   } finally {
     model.dispose();
+  }
+});
+
+Deno.test("prepareImageFile, 05-your-own's way in, takes every kind of PNG", async () => {
+  const prepared = new Map<string, number[]>();
+  for (const kind of PNG_KINDS) {
+    const path = join(ROOT, "tests", "fixtures", "png", kind.file);
+    const { pixels } = await prepareImageFile(path);
+    assert.equal(pixels.length, PIXELS, kind.file);
+    assert.ok(pixels.some((v) => v > 0), `${kind.file} came out blank`);
+    prepared.set(kind.file, Array.from(pixels));
+  }
+  // Interlacing changes how the file is stored, not the picture.
+  for (const kind of PNG_KINDS.filter((k) => k.interlaced)) {
+    assert.deepEqual(
+      prepared.get(kind.file),
+      prepared.get(kind.file.replace("-adam7", "")),
+      kind.file,
+    );
   }
 });

@@ -21,7 +21,7 @@ import {
   notebookProblems,
   serializeNotebook,
   sourceLines,
-} from "../notebooks.ts";
+} from "./notebook_tools.ts";
 import { runMain } from "./args.ts";
 import { denoFmt } from "./fmt.ts";
 

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import { NOTEBOOK_DIR } from "../notebooks.ts";
+import { NOTEBOOK_DIR } from "./notebook_tools.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 import {
   defaultJupyter,

@@ -15,7 +15,7 @@
  */
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { NOTEBOOK_DIR, NOTEBOOKS } from "../notebooks.ts";
+import { NOTEBOOK_DIR, NOTEBOOKS } from "./notebook_tools.ts";
 import {
   describeSettings,
   type NotebookSettings,

@@ -1,6 +1,6 @@
 /**
  * Saving and loading models: the tfjs Layers format in a directory
- * (`model.json` + `weights.bin`), and a single `model.zip` bundle (jszip)
+ * (`model.json` + `weights.bin`), and a single `model.zip` (jszip)
  * that adds `metadata.json` — class names, input spec, preprocessing,
  * recipe, metrics, versions.
  *
@@ -9,13 +9,14 @@
  * directory is read by hand, every member is inflated with a ceiling at the
  * size its header declares), and every problem — too large, damaged,
  * not a model, weights that do not fit `model.json` — is a
- * {@link BundleError} with one sentence naming the file.
+ * {@link ModelZipError} with one sentence naming the file.
  *
  * @example
  * ```ts
- * import { loadBundle, saveBundle } from "./bundle.ts";
- * await saveBundle(model, "out/model.zip", { classNames: CLASS_NAMES });
- * const { model: again, metadata } = await loadBundle("out/model.zip");
+ * import { buildMiniVGGNet } from "./model.ts";
+ * import { loadModelZip, modelMetadata, saveModelZip } from "./model_zip.ts";
+ * await saveModelZip(buildMiniVGGNet(), "out/model.zip", modelMetadata({}));
+ * const { model: again, metadata } = await loadModelZip("out/model.zip");
  * ```
  *
  * @module
@@ -23,20 +24,21 @@
 import JSZip from "jszip";
 import { isAbsolute, join, normalize } from "node:path";
 import { crc32, inflateRawSync } from "node:zlib";
-import { tf } from "./tf.ts";
+import { tf, tfWasm } from "./tf.ts";
+import { CLASS_NAMES, IMAGE_SIZE } from "./data.ts";
 import { writeDirAtomic, writeFileAtomic } from "./files.ts";
 import { readFileAtMost } from "./bounded.ts";
 
 /**
- * What `metadata.json` in a bundle says about the model.
+ * What `metadata.json` in a model zip says about the model.
  *
  * @example
  * ```ts
- * import type { BundleMetadata } from "./bundle.ts";
- * const m: BundleMetadata = { classNames: ["a", "b"] };
+ * import type { ModelMetadata } from "./model_zip.ts";
+ * const m: ModelMetadata = { classNames: ["a", "b"] };
  * ```
  */
-export interface BundleMetadata {
+export interface ModelMetadata {
   classNames: readonly string[];
   /** Input tensor spec, e.g. `{ shape: [28, 28, 1], dtype: "float32" }`. */
   input?: { shape: number[]; dtype: string };
@@ -48,9 +50,52 @@ export interface BundleMetadata {
   [key: string]: unknown;
 }
 
-/** The default preprocessing description written into bundles. */
+/** The default preprocessing description written into model zips. */
 export const PREPROCESSING =
   "28×28 grayscale, object light on a black background (Fashion-MNIST style), uint8 pixels divided by 255 to [0, 1], shape [n, 28, 28, 1].";
+
+/**
+ * The `metadata.json` of a model zip: class names, input spec,
+ * preprocessing, recipe, metrics and versions.
+ *
+ * @example
+ * ```ts
+ * import { modelMetadata } from "./model_zip.ts";
+ * const metadata = modelMetadata({ recipe: "fast", metrics: { val_accuracy: 0.9 } });
+ * metadata.classNames[0]; // "T-shirt/top"
+ * ```
+ */
+export function modelMetadata(
+  info: { recipe?: unknown; metrics?: unknown; classNames?: readonly string[] },
+): ModelMetadata {
+  return {
+    classNames: info.classNames ?? CLASS_NAMES,
+    input: { shape: [IMAGE_SIZE, IMAGE_SIZE, 1], dtype: "float32" },
+    preprocessing: PREPROCESSING,
+    recipe: info.recipe,
+    metrics: info.metrics,
+    versions: versions(),
+  };
+}
+
+/**
+ * Versions of the runtime and libraries, recorded with every run.
+ *
+ * @example
+ * ```ts
+ * import { versions } from "./model_zip.ts";
+ * versions().tfjs; // "4.22.0"
+ * ```
+ */
+export function versions(): Record<string, string> {
+  return {
+    deno: Deno.version.deno,
+    v8: Deno.version.v8,
+    typescript: Deno.version.typescript,
+    tfjs: tf.version.tfjs,
+    "tfjs-backend-wasm": tfWasm.version_wasm,
+  };
+}
 
 /**
  * A model file or folder that cannot be loaded: missing, too large,
@@ -59,17 +104,17 @@ export const PREPROCESSING =
  *
  * @example
  * ```ts
- * import { BundleError, loadBundle } from "./bundle.ts";
+ * import { ModelZipError, loadModelZip } from "./model_zip.ts";
  * try {
- *   await loadBundle("model.zip");
+ *   await loadModelZip("model.zip");
  * } catch (e) {
- *   if (e instanceof BundleError) console.error(e.message);
+ *   if (e instanceof ModelZipError) console.error(e.message);
  * }
  * ```
  */
-export class BundleError extends Error {
-  /** Always "BundleError". */
-  override name = "BundleError";
+export class ModelZipError extends Error {
+  /** Always "ModelZipError". */
+  override name = "ModelZipError";
 }
 
 const MIB = 2 ** 20;
@@ -91,7 +136,7 @@ const MIB = 2 ** 20;
  *
  * @example
  * ```ts
- * import { MODEL_LIMITS } from "./bundle.ts";
+ * import { MODEL_LIMITS } from "./model_zip.ts";
  * console.log(MODEL_LIMITS.totalBytes / 2 ** 20); // 64
  * ```
  */
@@ -111,9 +156,9 @@ const MODEL_JSON = "model.json";
 const WEIGHTS_BIN = "weights.bin";
 const METADATA_JSON = "metadata.json";
 
-/** How to get a good bundle or folder, ending each sentence about a bad one. */
+/** How to get a good model zip or folder, ending each sentence about a bad one. */
 const ZIP_FIX =
-  "use the model.zip a training run wrote (deno task train) or re-export the model with saveBundle";
+  "use the model.zip a training run wrote (deno task train) or re-export the model with saveModelZip";
 const DIR_FIX =
   "use the model folder a training run wrote (deno task train) or re-save the model with saveModelDir";
 
@@ -182,12 +227,12 @@ interface Names {
   fix: string;
 }
 
-/** Parses JSON bytes, or throws a BundleError naming `where`. */
+/** Parses JSON bytes, or throws a ModelZipError naming `where`. */
 function parseJson(bytes: Uint8Array, where: string, fix: string): unknown {
   try {
     return JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes));
   } catch {
-    throw new BundleError(`${where} is not valid JSON; ${fix}.`);
+    throw new ModelZipError(`${where} is not valid JSON; ${fix}.`);
   }
 }
 
@@ -209,7 +254,7 @@ const QUANTIZED_BYTES: Readonly<Record<string, number>> = {
 
 /**
  * The topology, weight specs and weights file paths of a parsed
- * `model.json`, with the bytes its weights take; throws a BundleError
+ * `model.json`, with the bytes its weights take; throws a ModelZipError
  * naming the file when any of them is missing or malformed.
  */
 function manifestOf(json: unknown, names: Names): {
@@ -221,7 +266,7 @@ function manifestOf(json: unknown, names: Names): {
   bytes: number;
 } {
   if (!isObject(json) || !isObject(json.modelTopology)) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${names.json} is not a TensorFlow.js Layers model (it has no modelTopology); ${names.fix}.`,
     );
   }
@@ -233,7 +278,7 @@ function manifestOf(json: unknown, names: Names): {
       g.paths.every((p) => typeof p === "string")
     )
   ) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${names.json} has no weightsManifest listing the model's weights and their files; ${names.fix}.`,
     );
   }
@@ -257,7 +302,7 @@ function manifestOf(json: unknown, names: Names): {
       !shape.every((d) => Number.isSafeInteger(d) && d >= 0) ||
       width === undefined
     ) {
-      throw new BundleError(
+      throw new ModelZipError(
         `${names.json} lists weight ${label} without a valid name, shape and dtype; ${names.fix}.`,
       );
     }
@@ -326,7 +371,7 @@ async function modelFromFiles(
 ): Promise<tf.LayersModel> {
   const { topology, specs, values, bytes } = manifestOf(json, names);
   if (weights.length < bytes) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${names.weights} holds ${
         exactly(weights.length)
       } but the weights model.json lists need ${
@@ -335,7 +380,7 @@ async function modelFromFiles(
     );
   }
   if (weights.length > bytes) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${names.weights} holds ${exactly(weights.length)}, ${
         exactly(weights.length - bytes)
       } more than the weights model.json lists, so it belongs to another model; ${names.fix}.`,
@@ -356,21 +401,21 @@ async function modelFromFiles(
       ));
   } catch (e) {
     if (e instanceof OverBudget) {
-      throw new BundleError(
+      throw new ModelZipError(
         `${names.json} describes layers with more weights than its weightsManifest lists (${e.message}), so the model was not built; ${names.fix}.`,
       );
     }
     const message = e instanceof Error ? e.message : String(e);
     const unknown = message.match(/Unknown layer: ([^\s.]+)/);
     if (unknown) {
-      throw new BundleError(
+      throw new ModelZipError(
         `${names.json} uses the layer class ${
           unknown[1]
         }, which this program does not know; ${names.fix}.`,
       );
     }
     const reason = message.split("\n")[0].replace(/\.$/, "").slice(0, 200);
-    throw new BundleError(
+    throw new ModelZipError(
       `${names.json} does not describe a model TensorFlow.js can build (${reason}); ${names.fix}.`,
     );
   }
@@ -382,8 +427,9 @@ async function modelFromFiles(
  *
  * @example
  * ```ts
- * import { saveModelDir } from "./bundle.ts";
- * await saveModelDir(model, "out/model");
+ * import { buildMiniVGGNet } from "./model.ts";
+ * import { saveModelDir } from "./model_zip.ts";
+ * await saveModelDir(buildMiniVGGNet(), "out/model");
  * ```
  */
 export async function saveModelDir(
@@ -403,10 +449,10 @@ export async function saveModelDir(
  * {@link MODEL_LIMITS}: `model.json` at most 4 MiB, each weights file at
  * most 32 MiB and all of them 64 MiB, read no further than that.
  *
- * @throws {BundleError} with one sentence naming the file when the directory lacks a file, a file is too large, or the files are damaged or do not fit each other.
+ * @throws {ModelZipError} with one sentence naming the file when the directory lacks a file, a file is too large, or the files are damaged or do not fit each other.
  * @example
  * ```ts
- * import { loadModelDir } from "./bundle.ts";
+ * import { loadModelDir } from "./model_zip.ts";
  * const model = await loadModelDir("out/model");
  * ```
  */
@@ -416,12 +462,12 @@ export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
   try {
     text = await readFileAtMost(jsonPath, MODEL_LIMITS.jsonBytes);
   } catch {
-    throw new BundleError(
+    throw new ModelZipError(
       `${jsonPath} cannot be read; pass the folder a training run wrote (e.g. out/run/model).`,
     );
   }
   if (text === undefined) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${jsonPath} is larger than ${
         amount(MODEL_LIMITS.jsonBytes)
       }, more than any model.json; ${DIR_FIX}.`,
@@ -431,7 +477,7 @@ export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
   const names = { json: jsonPath, weights: jsonPath, fix: DIR_FIX };
   const { paths } = manifestOf(json, names);
   if (paths.length > MODEL_LIMITS.files) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${jsonPath} lists ${paths.length} weights files, more than the ${MODEL_LIMITS.files} a model may have; ${DIR_FIX}.`,
     );
   }
@@ -439,7 +485,7 @@ export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
   let left = MODEL_LIMITS.totalBytes;
   for (const p of paths) {
     if (isAbsolute(p) || normalize(p).split(/[\\/]/)[0] === "..") {
-      throw new BundleError(
+      throw new ModelZipError(
         `${jsonPath} lists the weights file ${p}, which is outside its folder; ${DIR_FIX}.`,
       );
     }
@@ -454,12 +500,12 @@ export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
         : e instanceof Deno.errors.IsADirectory
         ? "it is a folder"
         : (e as Error).message.split("\n")[0];
-      throw new BundleError(
+      throw new ModelZipError(
         `${file}, a weights file ${MODEL_JSON} lists, cannot be read (${why}); ${DIR_FIX}.`,
       );
     }
     if (part === undefined) {
-      throw new BundleError(
+      throw new ModelZipError(
         limit === MODEL_LIMITS.fileBytes
           ? `${file} is larger than ${
             amount(limit)
@@ -490,14 +536,16 @@ export async function loadModelDir(dir: string): Promise<tf.LayersModel> {
  *
  * @example
  * ```ts
- * import { saveBundle } from "./bundle.ts";
- * await saveBundle(model, "out/model.zip", { classNames: CLASS_NAMES });
+ * import { buildMiniVGGNet } from "./model.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import { saveModelZip } from "./model_zip.ts";
+ * await saveModelZip(buildMiniVGGNet(), "out/model.zip", { classNames: CLASS_NAMES });
  * ```
  */
-export async function saveBundle(
+export async function saveModelZip(
   model: tf.LayersModel,
   path: string,
-  metadata: BundleMetadata,
+  metadata: ModelMetadata,
 ): Promise<Uint8Array> {
   const { modelJson, weights } = await modelFiles(model);
   const zip = new JSZip();
@@ -513,17 +561,18 @@ export async function saveBundle(
 }
 
 /**
- * A model loaded from a bundle, with its metadata.
+ * A model loaded from a model zip, with its metadata.
  *
  * @example
  * ```ts
- * const { model, metadata } = await loadBundle("out/model.zip");
- * console.log(metadata.classNames);
+ * import { type LoadedModelZip, loadModelZip } from "./model_zip.ts";
+ * const { model, metadata }: LoadedModelZip = await loadModelZip("out/model.zip");
+ * console.log(model.name, metadata.classNames);
  * ```
  */
-export interface Bundle {
+export interface LoadedModelZip {
   model: tf.LayersModel;
-  metadata: BundleMetadata;
+  metadata: ModelMetadata;
 }
 
 /** A member as the zip's central directory describes it. */
@@ -551,7 +600,7 @@ function zipEntries(bytes: Uint8Array, path: string): ZipEntry[] {
   const u32 = (at: number) => view.getUint32(at, true);
   const u64 = (at: number) => Number(view.getBigUint64(at, true));
   const damaged = (what: string) =>
-    new BundleError(`${path} is a damaged zip file (${what}); ${ZIP_FIX}.`);
+    new ModelZipError(`${path} is a damaged zip file (${what}); ${ZIP_FIX}.`);
   // The end record: 22 bytes and a comment of up to 65,535.
   let end = -1;
   for (
@@ -565,7 +614,7 @@ function zipEntries(bytes: Uint8Array, path: string): ZipEntry[] {
     }
   }
   if (end < 0) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${path} is not a valid zip file; use the model.zip a training run wrote.`,
     );
   }
@@ -584,7 +633,7 @@ function zipEntries(bytes: Uint8Array, path: string): ZipEntry[] {
     dirAt = u64(at + 48);
   }
   if (count > MODEL_LIMITS.files) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${path} holds ${
         count.toLocaleString("en-US")
       } files, more than the ${MODEL_LIMITS.files} a model.zip may have; ${ZIP_FIX}.`,
@@ -650,7 +699,7 @@ function checkDeclaredSizes(entries: ZipEntry[], path: string): void {
   let total = 0;
   for (const e of entries) {
     if (seen.has(e.name)) {
-      throw new BundleError(
+      throw new ModelZipError(
         `${path} holds two files named ${e.name}; ${ZIP_FIX}.`,
       );
     }
@@ -659,7 +708,7 @@ function checkDeclaredSizes(entries: ZipEntry[], path: string): void {
       ? MODEL_LIMITS.jsonBytes
       : MODEL_LIMITS.fileBytes;
     if (e.size > limit) {
-      throw new BundleError(
+      throw new ModelZipError(
         `${e.name} in ${path} would inflate to ${
           amount(e.size)
         }, more than the ${
@@ -669,7 +718,7 @@ function checkDeclaredSizes(entries: ZipEntry[], path: string): void {
     }
     const ratio = e.size / Math.max(1, e.compressedSize);
     if (e.size > RATIO_FLOOR && ratio > MODEL_LIMITS.compressionRatio) {
-      throw new BundleError(
+      throw new ModelZipError(
         `${e.name} in ${path} would inflate ${
           Math.round(ratio)
         } times over, more than the ${MODEL_LIMITS.compressionRatio} times a model file compresses by, so it was not read; ${ZIP_FIX}.`,
@@ -678,7 +727,7 @@ function checkDeclaredSizes(entries: ZipEntry[], path: string): void {
     total += e.size;
   }
   if (total > MODEL_LIMITS.totalBytes) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${path} would inflate to ${amount(total)}, more than the ${
         amount(MODEL_LIMITS.totalBytes)
       } a model.zip may hold, so it was not read; ${ZIP_FIX}.`,
@@ -697,9 +746,9 @@ function inflateEntry(
 ): Uint8Array {
   const where = `${e.name} in ${path}`;
   const damaged = (what: string) =>
-    new BundleError(`${where} is damaged (${what}); ${ZIP_FIX}.`);
+    new ModelZipError(`${where} is damaged (${what}); ${ZIP_FIX}.`);
   if (e.flags & 1) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${where} is encrypted, which this program does not read; ${ZIP_FIX}.`,
     );
   }
@@ -723,7 +772,7 @@ function inflateEntry(
       data = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.size) });
     } catch (err) {
       if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-        throw new BundleError(
+        throw new ModelZipError(
           `${where} inflates to more than the ${
             amount(e.size)
           } its zip header declares, so it was not read (the file is damaged or made to exhaust memory); ${ZIP_FIX}.`,
@@ -739,7 +788,7 @@ function inflateEntry(
       );
     }
   } else {
-    throw new BundleError(
+    throw new ModelZipError(
       `${where} is compressed with method ${e.method}, which this program does not read (only stored and deflate); ${ZIP_FIX}.`,
     );
   }
@@ -747,15 +796,15 @@ function inflateEntry(
   return data;
 }
 
-/** The class names in parsed `metadata.json`, or a BundleError. */
-function checkMetadata(json: unknown, where: string): BundleMetadata {
+/** The class names in parsed `metadata.json`, or a ModelZipError. */
+function checkMetadata(json: unknown, where: string): ModelMetadata {
   if (!isObject(json)) {
     const what = json === null
       ? "null"
       : Array.isArray(json)
       ? "a list"
       : `a ${typeof json}`;
-    throw new BundleError(
+    throw new ModelZipError(
       `${where} holds ${what} instead of an object with the model's classNames; ${ZIP_FIX}.`,
     );
   }
@@ -764,15 +813,15 @@ function checkMetadata(json: unknown, where: string): BundleMetadata {
     !Array.isArray(names) || names.length === 0 ||
     !names.every((n) => typeof n === "string")
   ) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${where} has no classNames list of strings; ${ZIP_FIX}.`,
     );
   }
-  return json as BundleMetadata;
+  return json as ModelMetadata;
 }
 
 /**
- * Loads `model.zip` written by {@link saveBundle}, within
+ * Loads `model.zip` written by {@link saveModelZip}, within
  * {@link MODEL_LIMITS}: the zip's directory is read first, and a zip with
  * too many members, a member or a total declared too large or compressed
  * too well, or a member inflating past its declared size is refused without
@@ -781,24 +830,24 @@ function checkMetadata(json: unknown, where: string): BundleMetadata {
  * the weights' length, known layer classes, a `classNames` list as long as
  * the model's output.
  *
- * @throws {BundleError} with one sentence naming the file (and member) when the file is missing, too large, not a zip, damaged, or not such a bundle.
+ * @throws {ModelZipError} with one sentence naming the file (and member) when the file is missing, too large, not a zip, damaged, or not such a model zip.
  * @example
  * ```ts
- * import { loadBundle } from "./bundle.ts";
- * const { model, metadata } = await loadBundle("out/model.zip");
+ * import { loadModelZip } from "./model_zip.ts";
+ * const { model, metadata } = await loadModelZip("out/model.zip");
  * ```
  */
-export async function loadBundle(path: string): Promise<Bundle> {
+export async function loadModelZip(path: string): Promise<LoadedModelZip> {
   let read: Uint8Array | undefined;
   try {
     read = await readFileAtMost(path, MODEL_LIMITS.zipBytes);
   } catch {
-    throw new BundleError(
+    throw new ModelZipError(
       `${path} cannot be read; train a model first (deno task train) or pass the path of a model.zip.`,
     );
   }
   if (read === undefined) {
-    throw new BundleError(
+    throw new ModelZipError(
       `${path} is larger than ${
         amount(MODEL_LIMITS.zipBytes)
       }, more than a model.zip may be, so it was not read; ${ZIP_FIX}.`,
@@ -810,7 +859,7 @@ export async function loadBundle(path: string): Promise<Bundle> {
   const part = (name: string) => {
     const e = entries.find((e) => e.name === name);
     if (e === undefined) {
-      throw new BundleError(
+      throw new ModelZipError(
         `${path} has no ${name}; use the model.zip a training run wrote.`,
       );
     }
@@ -832,7 +881,7 @@ export async function loadBundle(path: string): Promise<Bundle> {
   const outputs = model.outputs[0]?.shape.at(-1);
   if (typeof outputs === "number" && outputs !== metadata.classNames.length) {
     model.dispose();
-    throw new BundleError(
+    throw new ModelZipError(
       `${where} lists ${metadata.classNames.length} class name${
         metadata.classNames.length === 1 ? "" : "s"
       } but the model has ${outputs} outputs; ${ZIP_FIX}.`,

@@ -3,13 +3,14 @@ import { join } from "node:path";
 import JSZip from "jszip";
 import {
   buildMiniVGGNet,
-  BundleError,
   CLASS_NAMES,
   initWasmBackend,
-  loadBundle,
   loadModelDir,
-  saveBundle,
+  loadModelZip,
+  modelMetadata,
+  ModelZipError,
   saveModelDir,
+  saveModelZip,
   tf,
 } from "../lib/mod.ts";
 import {
@@ -58,7 +59,7 @@ Deno.test("model.zip holds model.json, weights.bin and metadata.json and loads b
   try {
     const model = buildMiniVGGNet({ seed: 3 });
     const path = join(dir, "model.zip");
-    await saveBundle(model, path, {
+    await saveModelZip(model, path, {
       classNames: CLASS_NAMES,
       metrics: { test_accuracy: 0.5 },
     });
@@ -68,7 +69,7 @@ Deno.test("model.zip holds model.json, weights.bin and metadata.json and loads b
       "model.json",
       "weights.bin",
     ]);
-    const { model: loaded, metadata } = await loadBundle(path);
+    const { model: loaded, metadata } = await loadModelZip(path);
     assert.deepEqual(metadata.classNames, [...CLASS_NAMES]);
     assert.deepEqual(metadata.metrics, { test_accuracy: 0.5 });
     assert.deepEqual(predictions(loaded), predictions(model));
@@ -82,16 +83,16 @@ Deno.test("model.zip holds model.json, weights.bin and metadata.json and loads b
   }
 });
 
-Deno.test("loading a missing or damaged bundle fails with one clear sentence", async () => {
+Deno.test("loading a missing or damaged model zip fails with one clear sentence", async () => {
   const dir = await Deno.makeTempDir();
   try {
     await assert.rejects(
-      () => loadBundle(join(dir, "nope.zip")),
+      () => loadModelZip(join(dir, "nope.zip")),
       /cannot be read; train a model first/,
     );
     await Deno.writeTextFile(join(dir, "bad.zip"), "not a zip");
     await assert.rejects(
-      () => loadBundle(join(dir, "bad.zip")),
+      () => loadModelZip(join(dir, "bad.zip")),
       /is not a valid zip file/,
     );
     const zip = new JSZip();
@@ -101,7 +102,7 @@ Deno.test("loading a missing or damaged bundle fails with one clear sentence", a
       await zip.generateAsync({ type: "uint8array" }),
     );
     await assert.rejects(
-      () => loadBundle(join(dir, "part.zip")),
+      () => loadModelZip(join(dir, "part.zip")),
       /has no weights\.bin/,
     );
     await assert.rejects(
@@ -113,13 +114,13 @@ Deno.test("loading a missing or damaged bundle fails with one clear sentence", a
   }
 });
 
-/** The three members of a bundle just saved from a fresh model. */
-async function bundleMembers(): Promise<Record<string, Uint8Array>> {
+/** The three members of a model zip just saved from a fresh model. */
+async function modelZipMembers(): Promise<Record<string, Uint8Array>> {
   const dir = await Deno.makeTempDir();
   try {
     const model = buildMiniVGGNet({ seed: 4 });
     const zip = await JSZip.loadAsync(
-      await saveBundle(model, join(dir, "model.zip"), {
+      await saveModelZip(model, join(dir, "model.zip"), {
         classNames: CLASS_NAMES,
       }),
     );
@@ -135,7 +136,7 @@ async function bundleMembers(): Promise<Record<string, Uint8Array>> {
 }
 
 /**
- * Asserts `load` fails with a one-sentence BundleError naming `path` and
+ * Asserts `load` fails with a one-sentence ModelZipError naming `path` and
  * matching every pattern.
  */
 async function assertRefused(
@@ -144,7 +145,7 @@ async function assertRefused(
   ...patterns: RegExp[]
 ): Promise<void> {
   await assert.rejects(load, (e) => {
-    assert.ok(e instanceof BundleError, `BundleError expected, got ${e}`);
+    assert.ok(e instanceof ModelZipError, `ModelZipError expected, got ${e}`);
     for (const p of patterns) assert.match(e.message, p);
     assert.ok(e.message.includes(path), `${e.message} does not name ${path}`);
     assert.doesNotMatch(e.message, /\n|SyntaxError|TypeError|RangeError/);
@@ -156,7 +157,7 @@ async function assertRefused(
 const text = (s: string) => new TextEncoder().encode(s);
 
 Deno.test("a model.zip with bad contents is refused with one sentence naming the zip and the member", async () => {
-  const real = await bundleMembers();
+  const real = await modelZipMembers();
   const dir = await Deno.makeTempDir();
   /** A zip of the real members, some replaced (or removed, as null). */
   const honest = Object.keys(real).map((n) => member(n, real[n]));
@@ -179,11 +180,11 @@ Deno.test("a model.zip with bad contents is refused with one sentence naming the
   };
   const w = real["weights.bin"];
   const fix =
-    /; use the model\.zip a training run wrote \(deno task train\) or re-export the model with saveBundle\.$/;
+    /; use the model\.zip a training run wrote \(deno task train\) or re-export the model with saveModelZip\.$/;
   try {
     // A zip written by hand from the real members loads: the reader is sound.
     const good = zipOf("good.zip");
-    const { model, metadata } = await loadBundle(good);
+    const { model, metadata } = await loadModelZip(good);
     assert.deepEqual(metadata.classNames, [...CLASS_NAMES]);
     model.dispose();
 
@@ -274,7 +275,7 @@ Deno.test("a model.zip with bad contents is refused with one sentence naming the
     ];
     for (const [path, name, pattern] of cases) {
       await assertRefused(
-        () => loadBundle(path),
+        () => loadModelZip(path),
         path,
         pattern,
         new RegExp(name.replace(".", "\\.")),
@@ -287,7 +288,7 @@ Deno.test("a model.zip with bad contents is refused with one sentence naming the
 });
 
 Deno.test("a model.zip's structure is checked before anything is inflated", async () => {
-  const real = await bundleMembers();
+  const real = await modelZipMembers();
   const dir = await Deno.makeTempDir();
   const write = (name: string, members: ZipMember[]) => {
     const path = join(dir, name);
@@ -358,14 +359,14 @@ Deno.test("a model.zip's structure is checked before anything is inflated", asyn
       ],
     ];
     for (const [path, pattern] of cases) {
-      await assertRefused(() => loadBundle(path), path, pattern);
+      await assertRefused(() => loadModelZip(path), path, pattern);
     }
     // A file larger than any model.zip is not read at all (a sparse file).
     const big = join(dir, "big.zip");
     Deno.writeFileSync(big, new Uint8Array());
     Deno.truncateSync(big, 66 * MIB);
     await assertRefused(
-      () => loadBundle(big),
+      () => loadModelZip(big),
       big,
       /is larger than 65 MiB, more than a model\.zip may be, so it was not read/,
     );
@@ -447,4 +448,18 @@ Deno.test("a model folder with bad contents is refused with one sentence naming 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("modelMetadata describes the model for whoever loads the zip", () => {
+  const m = modelMetadata({ recipe: { name: "fast" }, metrics: { acc: 0.9 } });
+  assert.deepEqual(m.classNames, CLASS_NAMES);
+  assert.equal(m.classNames[9], "Ankle boot");
+  assert.deepEqual(m.input, { shape: [28, 28, 1], dtype: "float32" });
+  assert.match(m.preprocessing!, /^28×28 grayscale/);
+  assert.deepEqual(m.recipe, { name: "fast" });
+  assert.deepEqual(m.metrics, { acc: 0.9 });
+  assert.equal(m.versions?.tfjs, "4.22.0");
+  assert.equal(m.versions?.deno, Deno.version.deno);
+  const own = modelMetadata({ classNames: ["a", "b"] });
+  assert.deepEqual(own.classNames, ["a", "b"]);
 });

@@ -6,7 +6,7 @@
  *
  * @example
  * ```ts
- * import { cleanNotebook, notebookProblems } from "./notebooks.ts";
+ * import { cleanNotebook, notebookProblems } from "./notebook_tools.ts";
  * const nb = JSON.parse(await Deno.readTextFile("notebooks/01-data.ipynb"));
  * console.log(notebookProblems(nb)); // [] when committed clean
  * const clean = cleanNotebook(nb);
@@ -22,7 +22,7 @@ import { fileURLToPath } from "node:url";
  *
  * @example
  * ```ts
- * import { NOTEBOOKS } from "./notebooks.ts";
+ * import { NOTEBOOKS } from "./notebook_tools.ts";
  * console.log(NOTEBOOKS[2]); // "03-train"
  * ```
  */
@@ -39,12 +39,12 @@ export const NOTEBOOKS: readonly string[] = Object.freeze([
  *
  * @example
  * ```ts
- * import { NOTEBOOK_DIR } from "./notebooks.ts";
+ * import { NOTEBOOK_DIR } from "./notebook_tools.ts";
  * console.log(NOTEBOOK_DIR); // e.g. "/home/me/fmnist/notebooks"
  * ```
  */
 export const NOTEBOOK_DIR = fileURLToPath(
-  new URL("../notebooks", import.meta.url),
+  new URL("../../notebooks", import.meta.url),
 );
 
 /**
@@ -53,7 +53,7 @@ export const NOTEBOOK_DIR = fileURLToPath(
  *
  * @example
  * ```ts
- * import { KERNELSPEC } from "./notebooks.ts";
+ * import { KERNELSPEC } from "./notebook_tools.ts";
  * console.log(KERNELSPEC.name); // "deno"
  * ```
  */
@@ -69,7 +69,7 @@ export const KERNELSPEC = Object.freeze({
  *
  * @example
  * ```ts
- * import { LANGUAGE_INFO } from "./notebooks.ts";
+ * import { LANGUAGE_INFO } from "./notebook_tools.ts";
  * console.log(LANGUAGE_INFO.file_extension); // ".ts"
  * ```
  */
@@ -87,7 +87,7 @@ export const LANGUAGE_INFO = Object.freeze({
  *
  * @example
  * ```ts
- * import type { Cell } from "./notebooks.ts";
+ * import type { Cell } from "./notebook_tools.ts";
  * const c: Cell = { cell_type: "markdown", id: "intro", metadata: {}, source: ["# Title"] };
  * ```
  */
@@ -105,7 +105,7 @@ export interface Cell {
  *
  * @example
  * ```ts
- * import type { Notebook } from "./notebooks.ts";
+ * import type { Notebook } from "./notebook_tools.ts";
  * const nb: Notebook = { cells: [], metadata: {}, nbformat: 4, nbformat_minor: 5 };
  * ```
  */
@@ -121,8 +121,8 @@ export interface Notebook {
  *
  * @example
  * ```ts
- * import { cellSource } from "./notebooks.ts";
- * cellSource({ cell_type: "code", metadata: {}, source: ["a\n", "b"] }); // "a\nb"
+ * import { cellSource } from "./notebook_tools.ts";
+ * cellSource({ source: ["a\n", "b"] }); // "a\nb"
  * ```
  */
 export function cellSource(cell: Pick<Cell, "source">): string {
@@ -135,7 +135,7 @@ export function cellSource(cell: Pick<Cell, "source">): string {
  *
  * @example
  * ```ts
- * import { sourceLines } from "./notebooks.ts";
+ * import { sourceLines } from "./notebook_tools.ts";
  * sourceLines("a\nb"); // ["a\n", "b"]
  * ```
  */
@@ -152,7 +152,7 @@ export function sourceLines(text: string): string[] {
  *
  * @example
  * ```ts
- * import { cleanNotebook } from "./notebooks.ts";
+ * import { cleanNotebook } from "./notebook_tools.ts";
  * const nb = cleanNotebook({
  *   cells: [{ cell_type: "code", metadata: { scrolled: true }, source: "1 + 1", outputs: [{}], execution_count: 3 }],
  *   metadata: {}, nbformat: 4, nbformat_minor: 4,
@@ -192,7 +192,7 @@ function sameJson(a: unknown, b: unknown): boolean {
  *
  * @example
  * ```ts
- * import { notebookProblems } from "./notebooks.ts";
+ * import { notebookProblems } from "./notebook_tools.ts";
  * notebookProblems({ cells: [{ cell_type: "code", metadata: {}, source: "1", outputs: [{}], execution_count: 1 }],
  *   metadata: {}, nbformat: 4, nbformat_minor: 5 });
  * // ["cell 1 has outputs", "cell 1 has execution count 1", "cell 1 has no id", "the notebook metadata is not the standard Deno kernel metadata"]
@@ -253,7 +253,7 @@ export const MAX_CODE_LINE = 100;
  *
  * @example
  * ```ts
- * import { codeRuleBreaks } from "./notebooks.ts";
+ * import { codeRuleBreaks } from "./notebook_tools.ts";
  * codeRuleBreaks({ cells: [{ cell_type: "code", metadata: {}, source: "const f = (x) => x;" }],
  *   metadata: {}, nbformat: 4, nbformat_minor: 5 });
  * // ["there is no import from \"../lib/mod.ts\"", "cell 1 defines a function or class: const f = (x) => x;"]
@@ -307,7 +307,7 @@ export function codeRuleBreaks(nb: Notebook): string[] {
  *
  * @example
  * ```ts
- * import { notebookCode } from "./notebooks.ts";
+ * import { notebookCode } from "./notebook_tools.ts";
  * notebookCode({ cells: [{ cell_type: "code", metadata: {}, source: "1 + 1" }], metadata: {}, nbformat: 4, nbformat_minor: 5 });
  * // "1 + 1\n"
  * ```
@@ -340,8 +340,10 @@ function serializeNotebookValue(value: unknown): string {
  *
  * @example
  * ```ts
- * import { cleanNotebook, serializeNotebook } from "./notebooks.ts";
- * await Deno.writeTextFile("notebooks/01-data.ipynb", serializeNotebook(cleanNotebook(nb)));
+ * import { cleanNotebook, serializeNotebook } from "./notebook_tools.ts";
+ * const file = "notebooks/01-data.ipynb";
+ * const nb = JSON.parse(await Deno.readTextFile(file));
+ * await Deno.writeTextFile(file, serializeNotebook(cleanNotebook(nb)));
  * ```
  */
 export function serializeNotebook(nb: Notebook): string {

@@ -231,6 +231,19 @@ Deno.test("corrupt input throws one sentence saying what is wrong", () => {
     handMade(1, 1, 5, new Uint8Array([0, 0])),
     /colour type 5, bit depth 8/,
   );
+  // Image data a row short (3×2 grey: 2 rows of filter byte + 3 samples):
+  // refused, not filled with zeros.
+  const short = /its image data ends before the picture does/;
+  assert.equal(decodePng(handMade(3, 2, 0, new Uint8Array(8))).width, 3);
+  fails(handMade(3, 2, 0, new Uint8Array(4)), short);
+  fails(handMade(3, 2, 0, new Uint8Array(7)), short);
+  // Adam7, 3×2 grey: passes 1, 4 and 6 hold one row of 1, 1 and 1 samples,
+  // pass 7 one row of 3: 2 + 2 + 2 + 4 = 10 bytes.
+  assert.equal(
+    decodePng(handMade(3, 2, 0, new Uint8Array(10), { interlace: 1 })).height,
+    2,
+  );
+  fails(handMade(3, 2, 0, new Uint8Array(9), { interlace: 1 }), short);
   // Refused from the header: no memory for 11,500 × 11,500 pixels.
   fails(
     handMade(11_500, 11_500, 0, new Uint8Array(1)),

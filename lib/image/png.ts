@@ -17,7 +17,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import { crc32 } from "node:zlib";
+import { crc32, inflateSync } from "node:zlib";
 import pngjs from "pngjs";
 import type { RgbaImage } from "../types.ts";
 import { MAX_IMAGE_PIXELS, readImageHeader } from "./header.ts";
@@ -44,6 +44,10 @@ const DEPTHS: Readonly<Record<number, readonly number[]>> = {
 
 /** The file ends inside a chunk or before its last chunk. */
 const TRUNCATED = "the file is truncated";
+
+/** The image data inflates to fewer bytes than the header's picture needs. */
+const SHORT =
+  "Corrupt PNG: its image data ends before the picture does, so the file is truncated or damaged.";
 
 /** `pngjs`'s messages that stand for whatever stopped its reader. */
 const MASKED = /read requests|unrecognised content at end/;
@@ -80,6 +84,84 @@ function diagnose(png: Uint8Array, message: string): string {
     at += 12 + length;
   }
   return TRUNCATED;
+}
+
+/** Samples per pixel for each colour type. */
+const CHANNELS: Readonly<Record<number, number>> = {
+  0: 1,
+  2: 3,
+  3: 1,
+  4: 2,
+  6: 4,
+};
+
+/** Adam7's passes: first column, first row, column step, row step. */
+const ADAM7 = [
+  [0, 0, 8, 8],
+  [4, 0, 8, 8],
+  [0, 4, 4, 8],
+  [2, 0, 4, 4],
+  [0, 2, 2, 4],
+  [1, 0, 2, 2],
+  [0, 1, 1, 2],
+] as const;
+
+/**
+ * How many bytes the image data of a `width`×`height` PNG holds once
+ * inflated: each row of each pass is one filter byte and its packed samples.
+ */
+function rawLength(
+  width: number,
+  height: number,
+  colorType: number,
+  depth: number,
+  interlaced: boolean,
+): number {
+  const bits = CHANNELS[colorType] * depth;
+  const rows = (w: number, h: number) =>
+    w === 0 || h === 0 ? 0 : h * (1 + Math.ceil((w * bits) / 8));
+  if (!interlaced) return rows(width, height);
+  let total = 0;
+  for (const [x0, y0, dx, dy] of ADAM7) {
+    total += rows(
+      Math.ceil(Math.max(0, width - x0) / dx),
+      Math.ceil(Math.max(0, height - y0) / dy),
+    );
+  }
+  return total;
+}
+
+/**
+ * Whether the file's image data inflates to fewer bytes than its header
+ * needs (a reader would fill the rest with zeros). Inflating stops one byte
+ * past the size needed, so a file cannot make this use more memory than the
+ * picture itself.
+ */
+function imageDataShort(png: Uint8Array): boolean {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  const parts: Uint8Array[] = [];
+  for (let at = 8; at + 12 <= png.length;) {
+    const length = view.getUint32(at);
+    const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
+    if (type === "IDAT") parts.push(png.subarray(at + 8, at + 8 + length));
+    if (type === "IEND") break;
+    at += 12 + length;
+  }
+  const needed = rawLength(
+    view.getUint32(16),
+    view.getUint32(20),
+    png[25],
+    png[24],
+    png[28] === 1,
+  );
+  try {
+    const raw = inflateSync(Buffer.concat(parts), {
+      maxOutputLength: needed + 1,
+    });
+    return raw.length < needed;
+  } catch {
+    return false; // not a stream that merely ends early: damaged
+  }
 }
 
 /** A plain Uint8Array over the same bytes as `buffer` (no copy). */
@@ -163,9 +245,17 @@ export function decodePng(bytes: Uint8Array): RgbaImage {
     );
   } catch (e) {
     const message = String((e as Error)?.message ?? e).split("\n")[0];
-    throw new Error(`Corrupt PNG: ${diagnose(bytes, message)}.`);
+    const reason = diagnose(bytes, message);
+    throw new Error(
+      reason.startsWith("its image data is damaged") && imageDataShort(bytes)
+        ? SHORT
+        : `Corrupt PNG: ${reason}.`,
+    );
   }
   const { width, height, data } = image;
+  if (imageDataShort(bytes)) {
+    throw new Error(SHORT);
+  }
   if (data.length !== width * height * 4) {
     throw new Error("Corrupt PNG: the file holds no complete image.");
   }

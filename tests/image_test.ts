@@ -1,5 +1,15 @@
 import assert from "node:assert/strict";
-import { historyChart, PALETTE } from "../lib/charts.ts";
+import {
+  classBalanceChart,
+  confusionChart,
+  historyChart,
+  liveTrainingChart,
+  PALETTE,
+  perClassAccuracyChart,
+  pixelHistogramChart,
+  recipeComparisonChart,
+  topKChart,
+} from "../lib/charts.ts";
 import { montageLayout, montageSvg } from "../lib/image/montage.ts";
 import { classGridSvg } from "../lib/image/class_grid.ts";
 import { decodePng } from "../lib/image/png.ts";
@@ -344,4 +354,39 @@ Deno.test("class grid: one row per class, the class's images in it, names in lig
     () => classGridSvg({ images, labels, count: 5 }, ["a", "b"]),
     RangeError,
   );
+});
+
+Deno.test("every chart renders to PNG in its colours", async () => {
+  const names = ["Bag", "Coat", "Dress"];
+  const count = (img: RgbaImage, color: string) => {
+    let n = 0;
+    for (let i = 0; i < img.data.length; i += 4) {
+      if (near([img.data[i], img.data[i + 1], img.data[i + 2]], color, 8)) n++;
+    }
+    return n;
+  };
+  const cases = [
+    // The diagonal (9, 8, 7) is above half of 9: the darkest heat colour.
+    [confusionChart([[9, 0, 1], [0, 8, 1], [2, 0, 7]], names), PALETTE.heat[4]],
+    [perClassAccuracyChart([0.9, 0.5, 0.7], names), PALETTE.train],
+    [classBalanceChart([30, 20, 10], names), PALETTE.train],
+    [topKChart([0.2, 0.5, 0.3], names, 2), PALETTE.train],
+    [pixelHistogramChart(new Array(256).fill(5)), PALETTE.train],
+    [
+      liveTrainingChart(
+        [0.5, 1, 1.5].map((x) => ({ x, loss: 2 - x, accuracy: x / 2 })),
+        [],
+        2,
+      ),
+      PALETTE.train,
+    ],
+    [
+      recipeComparisonChart([{ label: "a", history: straightHistory() }]),
+      PALETTE.runs[0],
+    ],
+  ] as const;
+  for (const [chart, color] of cases) {
+    const img = decodePng(await chartPng(chart, { png: { scale: 1 } }));
+    assert.ok(count(img, color) > 50, `${chart.title}: ${count(img, color)}`);
+  }
 });

@@ -63,9 +63,8 @@ export const CHART_FONT = "DejaVu Sans";
 
 function scale(axis: Axis): Record<string, unknown> {
   return {
-    zero: axis.zero ?? false,
+    ...(axis.log ? { type: "log" } : { zero: axis.zero ?? false }),
     ...(axis.range ? { domain: axis.range, nice: false } : {}),
-    ...(axis.log ? { type: "log" } : {}),
   };
 }
 
@@ -161,6 +160,8 @@ function barLayers(panel: Panel, s: BarSeries): VegaLiteSpec[] {
     [catChannel]: category,
     ...(s.touching ? { [`${catChannel}2`]: { field: "end" } } : {}),
     [valChannel]: quantitative("value", { zero: !valAxis.log, ...valAxis }),
+    // On a log scale, bars rise from 1 (there is no zero).
+    ...(valAxis.log ? { [`${valChannel}2`]: { datum: 1 } } : {}),
   };
   const layers: VegaLiteSpec[] = [{
     data: { values: rows },
@@ -213,7 +214,12 @@ function heatmapLayers(panel: Panel, s: HeatmapSeries): VegaLiteSpec[] {
       encoding: {
         ...encoding,
         text: { field: "value" },
-        color: { field: "ink", type: "nominal", scale: null },
+        // Each cell's ink, as a condition: a colour field here would share
+        // the rectangles' colour scale.
+        color: {
+          condition: { test: "datum.ink === 'white'", value: "white" },
+          value: PALETTE.text,
+        },
       },
     },
   ];

@@ -5,7 +5,9 @@
  * front end has queued more cells (Run All), plotly.js written next to the
  * notebook for the charts, and a training chart that updates in place
  * while training runs and says so when Stop ends it early. Outside
- * Jupyter (a script, a test) the same calls print plain text.
+ * Jupyter (a script, a test) the same calls print plain text. In the
+ * display pipeline (definitions → views → renderers) this is the edge that
+ * sends the views' MIME bundles; it decides nothing about their content.
  *
  * @example
  * ```ts

@@ -5,11 +5,19 @@
  * front end has queued more cells (Run All), plotly.js written next to the
  * notebook for the charts, and a training chart that updates in place
  * while training runs and says so when Stop ends it early. Outside
- * Jupyter (a script, a test) the same calls print plain text.
+ * Jupyter (a script, a test) the same calls print plain text. In the
+ * display pipeline (definitions → views → renderers) this is the edge that
+ * sends the views' MIME bundles; it decides nothing about their content.
  *
  * @example
  * ```ts
  * import { LiveTrainingChart, show, View } from "./jupyter.ts";
+ * import { trainModel } from "./train.ts";
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel;
+ * declare const train: Split;
+ * import type { Split } from "./data.ts";
+ * declare const test: Split;
  * await show(new View({ "text/plain": "hello", "text/html": "<b>hello</b>" }));
  * const live = new LiveTrainingChart({ epochs: 1 });
  * // await trainModel(model, train, test, { epochs: 1, ...live.callbacks });
@@ -18,16 +26,12 @@
  *
  * @module
  */
-import {
-  figureBundle,
-  type MediaBundle,
-  PLOTLY_SRC,
-  textBundle,
-} from "./display.ts";
-import { ensurePlotlyAsset } from "./image/plotly_source.ts";
+import { liveTrainingChart, type TrainingPoint } from "./charts.ts";
+import { chartMime, type MimeBundle, textMime } from "./render/mime.ts";
+import { PLOTLY_SRC } from "./render/html.ts";
+import { ensurePlotlyAsset } from "./render/plotly_source.ts";
 import { flushOutputs } from "./iopub.ts";
 import { guardKernelInterrupts, inJupyterKernel } from "./interrupt.ts";
-import { liveTrainingFigure, type TrainingPoint } from "./plots.ts";
 import {
   formatDuration,
   formatEpochLine,
@@ -92,33 +96,71 @@ export async function preparePlotly(): Promise<boolean> {
 }
 
 /**
- * Something shown in a notebook: a MIME bundle, and whether its HTML
- * draws with plotly.js. Pass views to {@link show}, which files them under
- * the running cell even on Run All; as the last expression of a cell a
- * view also renders itself, which is fine cell by cell (the Deno kernel
- * may file a cell's value under the next queued cell). `text` is its
- * plain-text form.
+ * Options of a {@link View}.
+ *
+ * @example
+ * ```ts
+ * import type { ViewOptions } from "./jupyter.ts";
+ * const o: ViewOptions = { text: "a chart", usesPlotly: true };
+ * ```
+ */
+export interface ViewOptions {
+  /** The plain-text form (default: the bundle's `text/plain`). */
+  text?: string;
+  /** True for charts: plotly.js must be next to the notebook. */
+  usesPlotly?: boolean;
+}
+
+/**
+ * Something shown in a notebook: its plain text, and its MIME bundle,
+ * given or made when first shown (a picture drawn only when displayed).
+ * Pass views to {@link show}, which files them under the running cell even
+ * on Run All; as the last expression of a cell a view also renders itself,
+ * which is fine cell by cell (the Deno kernel may file a cell's value under
+ * the next queued cell).
  *
  * @example
  * ```ts
  * import { View } from "./jupyter.ts";
  * const v = new View({ "text/plain": "42 images", "text/html": "<b>42</b> images" });
  * console.log(v.text); // "42 images"
+ * const later = new View(() => Promise.resolve({ "text/plain": "drawn" }), { text: "drawn" });
+ * console.log((await later.mime())["text/plain"]); // "drawn"
  * ```
  */
 export class View {
+  /** The plain-text form, for `console.log` and outside Jupyter. */
+  readonly text: string;
+  /** True for charts: plotly.js must be next to the notebook. */
+  readonly usesPlotly: boolean;
+  #mime: MimeBundle | (() => Promise<MimeBundle>);
+
   /**
-   * @param bundle What to show.
-   * @param usesPlotly True for charts: plotly.js must be next to the notebook.
+   * @param mime The bundle, or a function making it when first shown.
+   * @param options Its plain text (needed with a function) and whether it draws with plotly.js.
    */
   constructor(
-    readonly bundle: MediaBundle,
-    readonly usesPlotly = false,
-  ) {}
+    mime: MimeBundle | (() => Promise<MimeBundle>),
+    options: ViewOptions = {},
+  ) {
+    this.#mime = mime;
+    this.usesPlotly = options.usesPlotly ?? false;
+    this.text = options.text ??
+      (typeof mime === "function" ? "" : String(mime["text/plain"] ?? ""));
+  }
 
-  /** The plain-text form. */
-  get text(): string {
-    return String(this.bundle["text/plain"] ?? "");
+  /**
+   * The MIME bundle (made once, on the first call).
+   *
+   * @example
+   * ```ts
+   * import { View } from "./jupyter.ts";
+   * const bundle = await new View({ "text/plain": "hi" }).mime();
+   * ```
+   */
+  async mime(): Promise<MimeBundle> {
+    if (typeof this.#mime === "function") this.#mime = await this.#mime();
+    return this.#mime;
   }
 
   /**
@@ -126,12 +168,13 @@ export class View {
    *
    * @example
    * ```ts
-   * const bundle = await view[DISPLAY]();
+   * import { DISPLAY, View } from "./jupyter.ts";
+   * const bundle = await new View({ "text/plain": "hi" })[DISPLAY]();
    * ```
    */
-  async [DISPLAY](): Promise<MediaBundle> {
+  async [DISPLAY](): Promise<MimeBundle> {
     if (this.usesPlotly) await preparePlotly();
-    return this.bundle;
+    return await this.mime();
   }
 
   /** The plain-text form, for `console.log` and string templates. */
@@ -175,7 +218,7 @@ export async function show(...views: View[]): Promise<void> {
  * ```
  */
 export type DisplaySink = (
-  bundle: MediaBundle,
+  bundle: MimeBundle,
   options: { id?: string; update: boolean },
 ) => Promise<void>;
 
@@ -231,6 +274,12 @@ export interface LiveChartOptions {
  * @example
  * ```ts
  * import { LiveTrainingChart } from "./jupyter.ts";
+ * import { trainModel } from "./train.ts";
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel;
+ * declare const train: Split;
+ * import type { Split } from "./data.ts";
+ * declare const test: Split;
  * const live = new LiveTrainingChart({ epochs: 1 });
  * await trainModel(model, train, test, { epochs: 1, ...live.callbacks });
  * await live.close();
@@ -284,6 +333,13 @@ export class LiveTrainingChart {
    *
    * @example
    * ```ts
+   * import { LiveTrainingChart } from "./jupyter.ts";
+   * import { trainModel } from "./train.ts";
+   * import type { Split } from "./data.ts";
+   * import type { tf } from "./tf.ts";
+   * declare const model: tf.LayersModel;
+   * declare const train: Split, test: Split;
+   * const live = new LiveTrainingChart({ epochs: 2 });
    * await trainModel(model, train, test, { epochs: 2, ...live.callbacks });
    * ```
    */
@@ -381,14 +437,14 @@ export class LiveTrainingChart {
     if (sink === null) return;
     this.#lastSent = performance.now();
     // Snapshot now; send in order.
-    const figure = liveTrainingFigure(
+    const chart = liveTrainingChart(
       [...this.#points],
       [...this.#history],
       this.epochs,
       this.#title(final),
     );
-    const progress = textBundle(this.#progressText(final));
-    const chart = figureBundle(figure, {
+    const progress = textMime(this.#progressText(final));
+    const chartOut = chartMime(chart, {
       id: `${this.chartId}-plot`,
       plain: `${this.#title(final)}\n${progress["text/plain"]}`,
     });
@@ -401,7 +457,7 @@ export class LiveTrainingChart {
           this.#started = true;
         }
         await sink(progress, { id: this.progressId, update });
-        await sink(chart, { id: this.chartId, update });
+        await sink(chartOut, { id: this.chartId, update });
       } catch (e) {
         this.#error = e;
       }

@@ -31,19 +31,19 @@ export * from "./run.ts";
 export * from "./progress.ts";
 export * from "./evaluate.ts";
 export * from "./metrics.ts";
-export * from "./plots.ts";
+export * from "./charts.ts";
+export * from "./tables.ts";
 export * from "./model_zip.ts";
 export * from "./outputs.ts";
 export * from "./preprocess.ts";
-export * from "./display.ts";
+export * from "./render/mod.ts";
 export * from "./jupyter.ts";
 export { flushOutputs } from "./iopub.ts";
 export { onInterrupt } from "./interrupt.ts";
 export * from "./views.ts";
 export { decodePng, encodePng } from "./image/png.ts";
-export { type MontageOptions, renderMontage } from "./image/montage.ts";
-export { type ChartOptions, renderHistoryChart } from "./image/chart.ts";
-export { plotlyJsSource } from "./image/plotly_source.ts";
+export { type MontageOptions, montageSvg } from "./image/montage.ts";
+export { svgDocument, type SvgPicture } from "./image/svg.ts";
 export { decodeJpeg, isJpeg } from "./image/jpeg.ts";
 export {
   type ImageHeader,
@@ -53,6 +53,6 @@ export {
 export { fitRgba, grayToRgba, resizeArea } from "./image/resize.ts";
 export {
   type ClassGridOptions,
+  classGridSvg,
   firstOfEachClass,
-  renderClassGrid,
 } from "./image/class_grid.ts";

@@ -6,8 +6,9 @@
  *
  * @example
  * ```ts
- * import { writeRunOutputs } from "./outputs.ts";
- * const files = await writeRunOutputs("out/run", { model, history, test, predictions, run });
+ * import { type RunOutputs, writeRunOutputs } from "./outputs.ts";
+ * declare const inputs: RunOutputs;
+ * const { report } = await writeRunOutputs("out/run", inputs);
  * ```
  *
  * @module
@@ -23,14 +24,14 @@ import {
   predictionsCsv,
 } from "./evaluate.ts";
 import { formatReport } from "./metrics.ts";
-import { figureHtml, historyFigure } from "./plots.ts";
-import { plotlyJsSource } from "./image/plotly_source.ts";
-import { renderHistoryChart } from "./image/chart.ts";
-import { type MontageOptions, renderMontage } from "./image/montage.ts";
-import { encodePng } from "./image/png.ts";
+import { historyChart } from "./charts.ts";
+import { chartPage } from "./render/html.ts";
+import { plotlyJsSource } from "./render/plotly_source.ts";
+import { chartPng, svgPng } from "./render/png.ts";
+import { type MontageOptions, montageSvg } from "./image/montage.ts";
 import { makeRng, sample } from "./random.ts";
 import { writeFileAtomic } from "./files.ts";
-import type { EpochRecord, Report, RgbaImage } from "./types.ts";
+import type { EpochRecord, Report } from "./types.ts";
 
 /**
  * The files of the output contract, in the order they are written.
@@ -57,12 +58,17 @@ export const OUTPUT_FILES: readonly string[] = Object.freeze([
 
 /**
  * The montage's input: `count` test items picked at random (seeded), with
- * their labels and predictions. {@link montageFor} renders it; callers that
+ * their labels and predictions. {@link montagePng} draws it; callers that
  * also want to say how many are right use this directly.
  *
  * @example
  * ```ts
  * import { montageInput } from "./outputs.ts";
+ * import type { Predictions } from "./evaluate.ts";
+ * declare const predictions: Predictions;
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { FashionMnist } from "./data.ts";
+ * declare const data: FashionMnist;
  * const input = montageInput(data.test, predictions, CLASS_NAMES, 42);
  * const right = input.labels.filter((l, i) => l === input.predicted[i]).length;
  * ```
@@ -84,26 +90,28 @@ export function montageInput(
 }
 
 /**
- * Picks `count` random test items (seeded) and renders the 4×4 montage:
- * each image upscaled to 96×96 with its predicted class name, green when
- * right, red when wrong.
+ * Picks `count` random test items (seeded) and draws the 4×4 montage as
+ * PNG bytes: each image enlarged to 96×96 with its predicted class name,
+ * green when right, red when wrong (see `montageSvg`).
  *
  * @example
  * ```ts
- * import { montageFor } from "./outputs.ts";
- * const png = encodePng(montageFor(data.test, predictions, CLASS_NAMES, 7));
+ * import { montagePng } from "./outputs.ts";
+ * const split = { images: new Uint8Array(16 * 784), labels: new Uint8Array(16), count: 16 };
+ * const png = await montagePng(split, { predicted: new Uint8Array(16) }, ["a", "b"], 7);
  * ```
  */
-export function montageFor(
+export async function montagePng(
   split: Split,
   predictions: Pick<Predictions, "predicted">,
   classNames: readonly string[],
   seed = 42,
   count = 16,
-): RgbaImage {
-  return renderMontage(
+): Promise<Uint8Array> {
+  const picture = montageSvg(
     montageInput(split, predictions, classNames, seed, count),
   );
+  return await svgPng(picture.svg);
 }
 
 /**
@@ -111,7 +119,16 @@ export function montageFor(
  *
  * @example
  * ```ts
- * const inputs: RunOutputs = { model, history, test: data.test, predictions, classNames, run: {} };
+ * import type { RunOutputs } from "./outputs.ts";
+ * import { CLASS_NAMES, type FashionMnist } from "./data.ts";
+ * import type { Predictions } from "./evaluate.ts";
+ * import type { EpochRecord } from "./types.ts";
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel;
+ * declare const history: EpochRecord[];
+ * declare const data: FashionMnist;
+ * declare const predictions: Predictions;
+ * const inputs: RunOutputs = { model, history, test: data.test, predictions, classNames: CLASS_NAMES, run: {} };
  * ```
  */
 export interface RunOutputs {
@@ -134,6 +151,7 @@ export interface RunOutputs {
  * @example
  * ```ts
  * import { writeRunOutputs } from "./outputs.ts";
+ * declare const inputs: RunOutputs;
  * const { report } = await writeRunOutputs("out/run", inputs);
  * console.log(report.accuracy);
  * ```
@@ -172,19 +190,19 @@ export async function writeRunOutputs(
   );
   await writeFileAtomic(
     file("plot.html"),
-    figureHtml(
-      [historyFigure(o.history)],
+    chartPage(
+      [historyChart(o.history)],
       await plotlyJsSource(),
       "MiniVGGNet training",
     ),
   );
   await writeFileAtomic(
     file("plot.png"),
-    encodePng(renderHistoryChart(o.history)),
+    await chartPng(historyChart(o.history)),
   );
   await writeFileAtomic(
     file("montage.png"),
-    encodePng(montageFor(o.test, o.predictions, o.classNames, o.seed)),
+    await montagePng(o.test, o.predictions, o.classNames, o.seed),
   );
   await writeFileAtomic(
     file("run.json"),
@@ -204,6 +222,8 @@ export async function writeRunOutputs(
  * @example
  * ```ts
  * import type { SavedRun } from "./outputs.ts";
+ * import type { EpochRecord } from "./types.ts";
+ * declare const history: EpochRecord[];
  * const r: SavedRun = { folder: "out/fast-1", recipe: "fast", seed: 1, testAccuracy: 0.93, history: [] };
  * ```
  */

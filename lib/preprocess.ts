@@ -242,7 +242,7 @@ function quantile(values: number[], q: number): number {
  * @example
  * ```ts
  * import { distanceFromBackground } from "./preprocess.ts";
- * import { createImage, fillRect } from "./image/raster.ts";
+ * import { createImage, fillRect } from "../tests/rgba.ts";
  * const img = createImage(3, 3, [255, 255, 255]);
  * fillRect(img, 1, 1, 1, 1, [0, 0, 0]);
  * const { gray, lightBackground } = distanceFromBackground(img);
@@ -342,7 +342,7 @@ function massRange(profile: Float64Array): [number, number] {
  * @example
  * ```ts
  * import { prepareImage } from "./preprocess.ts";
- * import { createImage, fillRect } from "./image/raster.ts";
+ * import { createImage, fillRect } from "../tests/rgba.ts";
  * const photo = createImage(300, 200, [250, 250, 250]); // white
  * fillRect(photo, 100, 20, 100, 160, [30, 30, 30]); // a dark, tall object
  * const { pixels, inverted, box } = prepareImage(photo);

@@ -5,11 +5,22 @@
  * elsewhere. Pass them to `show`, which files them under the running cell
  * even on Run All.
  *
+ * The display pipeline: definitions (charts in `charts.ts`, tables as
+ * `tables.ts` data, pictures composed in `image/`) → views (this module:
+ * what a notebook calls) → renderers (`render/`: MIME bundles, HTML, text,
+ * plotly, PNG). A new view goes here: build its chart or table, hand it to
+ * a renderer; no HTML, escaping or number formats of its own.
+ *
  * @example
  * ```ts
  * import { confusionView, reportView } from "./views.ts";
  * import { show } from "./jupyter.ts";
  * import { evaluateModel } from "./evaluate.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { Split } from "./data.ts";
+ * declare const test: Split;
+ * import type { Predictions } from "./evaluate.ts";
+ * declare const predictions: Predictions;
  * const { report, confusion } = evaluateModel(test.labels, predictions, CLASS_NAMES);
  * await show(reportView(report), confusionView(confusion, CLASS_NAMES));
  * ```
@@ -31,33 +42,35 @@ import type { WasmBackendInfo } from "./backend/mod.ts";
 import type { Predictions } from "./evaluate.ts";
 import { mostConfidentMistakes, perClassAccuracy } from "./metrics.ts";
 import {
-  classBalanceFigure,
-  confusionFigure,
-  historyFigure,
-  perClassAccuracyFigure,
-  pixelHistogramFigure,
-  type PlotlyFigure,
-  recipeComparisonFigure,
+  type Chart,
+  classBalanceChart,
+  confusionChart,
+  historyChart,
+  pct,
+  perClassAccuracyChart,
+  pixelHistogramChart,
+  recipeComparisonChart,
   type RunCurve,
-  topKFigure,
-} from "./plots.ts";
+  topKChart,
+} from "./charts.ts";
+import type { BarSeries } from "./charts.ts";
+import type { Table } from "./tables.ts";
 import {
-  confusionText,
-  figureBundle,
-  imageBundle,
-  imgTag,
-  mistakesBundle,
-  modelSummaryBundle,
-  preparedImageBundle,
-  reportBundle,
-  tableBundle,
-  textBundle,
-} from "./display.ts";
+  chartMime,
+  imageMime,
+  picturesMime,
+  tableMime,
+  textMime,
+} from "./render/mime.ts";
+import { imageText } from "./render/text.ts";
+import { svgPng } from "./render/png.ts";
 import { View } from "./jupyter.ts";
 import { montageInput, type SavedRun } from "./outputs.ts";
-import { renderMontage } from "./image/montage.ts";
-import { renderClassGrid } from "./image/class_grid.ts";
-import { grayToRgba } from "./image/resize.ts";
+import { montageSvg } from "./image/montage.ts";
+import { classGridSvg } from "./image/class_grid.ts";
+import type { SvgPicture } from "./image/svg.ts";
+import { fitRgba, grayToRgba } from "./image/resize.ts";
+import { formatReport } from "./metrics.ts";
 import type { PreparedImage } from "./preprocess.ts";
 import { formatEpochLine } from "./progress.ts";
 import { describeSettings, type NotebookSettings } from "./settings.ts";
@@ -66,21 +79,69 @@ import type { PixelStatistics } from "./stats.ts";
 import type { EpochRecord, Report } from "./types.ts";
 
 const newId = () => `chart-${crypto.randomUUID()}`;
-const pct = (v: number, digits = 1) => `${(v * 100).toFixed(digits)}%`;
 const count = (v: number) => v.toLocaleString("en-US");
 
 /**
- * Any plotly figure as a chart view.
+ * Any chart as a view (a plotly chart in Jupyter), with `plain` as its
+ * text (default: the chart's title and series).
  *
  * @example
  * ```ts
- * import { figureView } from "./views.ts";
- * import { topKFigure } from "./plots.ts";
- * figureView(topKFigure([0.2, 0.8], ["Bag", "Coat"], 2));
+ * import { chartView } from "./views.ts";
+ * import { topKChart } from "./charts.ts";
+ * chartView(topKChart([0.2, 0.8], ["Bag", "Coat"], 2));
  * ```
  */
-export function figureView(figure: PlotlyFigure, plain?: string): View {
-  return new View(figureBundle(figure, { id: newId(), plain }), true);
+export function chartView(
+  chart: Chart,
+  plain?: string,
+  height?: number,
+): View {
+  return new View(chartMime(chart, { id: newId(), plain, height }), {
+    usesPlotly: true,
+  });
+}
+
+/**
+ * Tables as a view (one under the other).
+ *
+ * @example
+ * ```ts
+ * import { tableView } from "./views.ts";
+ * tableView({ headers: ["class", "count"], rows: [["Bag", 6000]] });
+ * ```
+ */
+export function tableView(...tables: Table[]): View {
+  return new View(tableMime(...tables));
+}
+
+/**
+ * A picture composed as SVG (montage, class grid) as a view: drawn to PNG
+ * when first shown; its text is its size and caption.
+ *
+ * @example
+ * ```ts
+ * import { pictureView } from "./views.ts";
+ * import { svgDocument } from "./image/svg.ts";
+ * pictureView(svgDocument(10, 10, "black", []), "a black square");
+ * ```
+ */
+export function pictureView(picture: SvgPicture, caption: string): View {
+  return new View(
+    async () =>
+      imageMime(
+        await svgPng(picture.svg),
+        picture.width,
+        picture.height,
+        caption,
+      ),
+    { text: imageText(picture.width, picture.height, caption) },
+  );
+}
+
+/** A 28×28 grey image as a table cell, shown 3×. */
+function grayCell(pixels: Uint8Array, alt: string) {
+  return { image: grayToRgba(pixels, IMAGE_SIZE, IMAGE_SIZE, 3), alt };
 }
 
 /**
@@ -93,7 +154,7 @@ export function figureView(figure: PlotlyFigure, plain?: string): View {
  * ```
  */
 export function textView(text: string): View {
-  return new View(textBundle(text));
+  return new View(textMime(text));
 }
 
 /**
@@ -108,7 +169,7 @@ export function textView(text: string): View {
  * ```
  */
 export function settingsView(settings: NotebookSettings): View {
-  return new View(tableBundle({
+  return tableView({
     caption: describeSettings(settings),
     headers: ["setting", "value"],
     align: ["left", "left"],
@@ -131,7 +192,7 @@ export function settingsView(settings: NotebookSettings): View {
       ["seed", settings.seed],
       ["model bundle", settings.modelPath],
     ],
-  }));
+  });
 }
 
 /**
@@ -140,13 +201,14 @@ export function settingsView(settings: NotebookSettings): View {
  * @example
  * ```ts
  * import { datasetView } from "./views.ts";
+ * import { loadFashionMnist } from "./data.ts";
  * datasetView(await loadFashionMnist());
  * ```
  */
 export function datasetView(data: FashionMnist): View {
   const loaded = (f: DatasetFile) =>
     (f.split === "train" ? data.train : data.test).count;
-  return new View(tableBundle({
+  return tableView({
     caption:
       `Read from ${data.source}; each file's content matched its official SHA-256 (and gzip, IDX header, 28×28, item count and labels 0–9 were checked)`,
     headers: ["file", "split", "kind", "items loaded", "SHA-256 (content)"],
@@ -158,7 +220,7 @@ export function datasetView(data: FashionMnist): View {
       count(loaded(f)),
       `${f.sha256.slice(0, 16)}…`,
     ]),
-  }));
+  });
 }
 
 /**
@@ -167,6 +229,9 @@ export function datasetView(data: FashionMnist): View {
  * @example
  * ```ts
  * import { classBalanceView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { FashionMnist } from "./data.ts";
+ * declare const data: FashionMnist;
  * classBalanceView(data.train, CLASS_NAMES);
  * ```
  */
@@ -175,8 +240,8 @@ export function classBalanceView(
   classNames: readonly string[],
 ): View {
   const counts = classCounts(split, classNames.length);
-  return figureView(
-    classBalanceFigure(counts, classNames),
+  return chartView(
+    classBalanceChart(counts, classNames),
     `Examples per class: ${
       classNames.map((n, i) => `${n} ${counts[i]}`).join(", ")
     }`,
@@ -189,6 +254,9 @@ export function classBalanceView(
  * @example
  * ```ts
  * import { classGridView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { FashionMnist } from "./data.ts";
+ * declare const data: FashionMnist;
  * classGridView(data.train, CLASS_NAMES, 10);
  * ```
  */
@@ -197,10 +265,10 @@ export function classGridView(
   classNames: readonly string[],
   perClass = 10,
 ): View {
-  return new View(imageBundle(
-    renderClassGrid(split, classNames, { perClass, scale: 2 }),
+  return pictureView(
+    classGridSvg(split, classNames, { perClass, scale: 2 }),
     `The first ${perClass} images of each class (28×28, shown 2×)`,
-  ));
+  );
 }
 
 /**
@@ -209,6 +277,10 @@ export function classGridView(
  * @example
  * ```ts
  * import { pixelStatsView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { FashionMnist } from "./data.ts";
+ * declare const data: FashionMnist;
+ * import { pixelStatistics } from "./stats.ts";
  * pixelStatsView(pixelStatistics(data.train), CLASS_NAMES);
  * ```
  */
@@ -216,7 +288,7 @@ export function pixelStatsView(
   stats: PixelStatistics,
   classNames: readonly string[],
 ): View {
-  return new View(tableBundle({
+  return tableView({
     caption: `Pixel statistics over ${count(stats.images)} images (${
       count(stats.pixels)
     } pixels, values 0–255)`,
@@ -233,7 +305,7 @@ export function pixelStatsView(
         i,
       ) => [`mean of ${n}`, stats.classMeans[i].toFixed(2)]),
     ],
-  }));
+  });
 }
 
 /**
@@ -242,12 +314,15 @@ export function pixelStatsView(
  * @example
  * ```ts
  * import { pixelHistogramView } from "./views.ts";
+ * import type { FashionMnist } from "./data.ts";
+ * declare const data: FashionMnist;
+ * import { pixelStatistics } from "./stats.ts";
  * pixelHistogramView(pixelStatistics(data.train));
  * ```
  */
 export function pixelHistogramView(stats: PixelStatistics): View {
-  return figureView(
-    pixelHistogramFigure(stats.histogram),
+  return chartView(
+    pixelHistogramChart(stats.histogram),
     `Pixel values: ${pct(stats.zeroFraction)} are 0 (black), ${
       pct(stats.histogram[255] / stats.pixels, 2)
     } are 255`,
@@ -261,6 +336,7 @@ export function pixelHistogramView(stats: PixelStatistics): View {
  * @example
  * ```ts
  * import { modelView } from "./views.ts";
+ * import { buildMiniVGGNet } from "./model.ts";
  * modelView(buildMiniVGGNet({ seed: 42 }));
  * ```
  */
@@ -269,11 +345,36 @@ export function modelView(model: tf.LayersModel): View {
     (n, w) => n + w.shape.reduce((a: number, b) => a * (b ?? 1), 1),
     0,
   );
-  return new View(modelSummaryBundle(layerTable(model), {
-    params: model.countParams(),
-    trainable,
-    forwardFlops: forwardFlops(model),
-  }, model.name));
+  const rows = layerTable(model);
+  const n = (v: number) => v.toLocaleString("en-US");
+  const mflop = (v: number) => `${(v / 1e6).toFixed(1)} MFLOP`;
+  const params = model.countParams();
+  const flops = forwardFlops(model);
+  return tableView({
+    caption: `${model.name}: ${rows.length} layers`,
+    headers: ["#", "layer", "type", "output shape", "parameters"],
+    align: ["right", "left", "left", "left", "right"],
+    rows: rows.map((r, i) => [
+      i + 1,
+      r.name,
+      r.type,
+      `(${r.outputShape.map((d) => d ?? "batch").join(", ")})`,
+      n(r.params),
+    ]),
+  }, {
+    headers: ["total", "value"],
+    align: ["left", "right"],
+    rows: [
+      ["parameters", n(params)],
+      ["trainable", n(trainable)],
+      [
+        "not trainable (BatchNorm moving mean/variance)",
+        n(params - trainable),
+      ],
+      ["forward pass, one image", mflop(flops)],
+      ["training step, one image (≈ 3 × forward)", mflop(3 * flops)],
+    ],
+  });
 }
 
 /**
@@ -282,11 +383,12 @@ export function modelView(model: tf.LayersModel): View {
  * @example
  * ```ts
  * import { backendView } from "./views.ts";
+ * import { initWasmBackend } from "./backend/mod.ts";
  * backendView(await initWasmBackend());
  * ```
  */
 export function backendView(info: WasmBackendInfo, tfjsVersion?: string): View {
-  return new View(tableBundle({
+  return tableView({
     caption: `TensorFlow.js backend: ${info.backend}${
       info.simd ? " with SIMD" : ""
     }, ${info.threads} thread${info.threads === 1 ? "" : "s"}`,
@@ -299,7 +401,7 @@ export function backendView(info: WasmBackendInfo, tfjsVersion?: string): View {
       ...(tfjsVersion ? [["tfjs", tfjsVersion]] : []),
       ["cores on this machine", navigator.hardwareConcurrency],
     ],
-  }));
+  });
 }
 
 /**
@@ -309,13 +411,15 @@ export function backendView(info: WasmBackendInfo, tfjsVersion?: string): View {
  * @example
  * ```ts
  * import { historyView } from "./views.ts";
+ * import type { EpochRecord } from "./types.ts";
+ * declare const history: EpochRecord[];
  * historyView(history);
  * ```
  */
 export function historyView(history: EpochRecord[]): View {
   const epochs = history.length;
-  return figureView(
-    historyFigure(history),
+  return chartView(
+    historyChart(history),
     history.map((r) => formatEpochLine(r, epochs)).join("\n") ||
       "No epochs trained.",
   );
@@ -327,11 +431,45 @@ export function historyView(history: EpochRecord[]): View {
  * @example
  * ```ts
  * import { reportView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { Split } from "./data.ts";
+ * declare const test: Split;
+ * import type { Predictions } from "./evaluate.ts";
+ * declare const predictions: Predictions;
+ * import { evaluateModel } from "./evaluate.ts";
  * reportView(evaluateModel(test.labels, predictions, CLASS_NAMES).report);
  * ```
  */
 export function reportView(report: Report): View {
-  return new View(reportBundle(report));
+  const fixed = (v: number) => v.toFixed(2);
+  const total = report.macro_avg.support;
+  const averages = [
+    ["macro avg", report.macro_avg],
+    ["weighted avg", report.weighted_avg],
+  ] as const;
+  const table = tableMime({
+    caption: `Classification report (${count(total)} images)`,
+    headers: ["class", "precision", "recall", "f1-score", "support"],
+    align: ["left", "right", "right", "right", "right"],
+    rows: [
+      ...report.classes.map((c) => [
+        c.name,
+        fixed(c.precision),
+        fixed(c.recall),
+        fixed(c.f1),
+        c.support,
+      ]),
+      ["accuracy", "", "", fixed(report.accuracy), total],
+      ...averages.map(([name, s]) => [
+        name,
+        fixed(s.precision),
+        fixed(s.recall),
+        fixed(s.f1),
+        s.support,
+      ]),
+    ],
+  });
+  return new View({ ...table, "text/plain": formatReport(report) });
 }
 
 /**
@@ -340,6 +478,8 @@ export function reportView(report: Report): View {
  * @example
  * ```ts
  * import { confusionView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * declare const confusion: number[][];
  * confusionView(confusion, CLASS_NAMES);
  * ```
  */
@@ -347,13 +487,15 @@ export function confusionView(
   confusion: number[][],
   classNames: readonly string[],
 ): View {
-  return new View(
-    figureBundle(confusionFigure(confusion, classNames), {
-      id: newId(),
-      plain: confusionText(confusion, classNames),
-      height: 560,
-    }),
-    true,
+  return chartView(
+    confusionChart(confusion, classNames),
+    tableMime({
+      caption: "Confusion matrix (rows: true class, columns: predicted 0–" +
+        `${classNames.length - 1})`,
+      headers: ["true \\ predicted", ...classNames.map((_, i) => String(i))],
+      rows: confusion.map((row, i) => [`${i} ${classNames[i]}`, ...row]),
+    })["text/plain"] as string,
+    560,
   );
 }
 
@@ -364,6 +506,8 @@ export function confusionView(
  * @example
  * ```ts
  * import { perClassAccuracyView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * declare const confusion: number[][];
  * perClassAccuracyView(confusion, CLASS_NAMES);
  * ```
  */
@@ -372,8 +516,8 @@ export function perClassAccuracyView(
   classNames: readonly string[],
 ): View {
   const acc = perClassAccuracy(confusion);
-  return figureView(
-    perClassAccuracyFigure(acc, classNames),
+  return chartView(
+    perClassAccuracyChart(acc, classNames),
     `Accuracy per class: ${
       classNames.map((n, i) => `${n} ${pct(acc[i])}`).join(", ")
     }`,
@@ -387,6 +531,11 @@ export function perClassAccuracyView(
  * @example
  * ```ts
  * import { montageView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { Split } from "./data.ts";
+ * declare const test: Split;
+ * import type { Predictions } from "./evaluate.ts";
+ * declare const predictions: Predictions;
  * montageView(test, predictions, CLASS_NAMES, 42);
  * ```
  */
@@ -398,12 +547,12 @@ export function montageView(
 ): View {
   const input = montageInput(split, predictions, classNames, seed, 16);
   const right = input.labels.filter((l, i) => l === input.predicted[i]).length;
-  return new View(imageBundle(
-    renderMontage(input),
+  return pictureView(
+    montageSvg(input),
     `16 random test images (seed ${seed}) with the predicted class: ${right} right (green), ${
       16 - right
     } wrong (red)`,
-  ));
+  );
 }
 
 /**
@@ -412,6 +561,11 @@ export function montageView(
  * @example
  * ```ts
  * import { mistakesView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { Split } from "./data.ts";
+ * declare const test: Split;
+ * import type { Predictions } from "./evaluate.ts";
+ * declare const predictions: Predictions;
  * mistakesView(test, predictions, CLASS_NAMES, 8);
  * ```
  */
@@ -427,13 +581,21 @@ export function mistakesView(
     predictions.confidence,
     k,
   );
-  return new View(mistakesBundle(
-    mistakes.map((m) => ({
-      ...m,
-      image: split.images.subarray(m.index * PIXELS, (m.index + 1) * PIXELS),
-    })),
-    classNames,
-  ));
+  return tableView({
+    caption: `The ${mistakes.length} most confident mistakes`,
+    headers: ["image", "test index", "true class", "predicted", "confidence"],
+    align: ["left", "right", "left", "left", "right"],
+    rows: mistakes.map((m) => [
+      grayCell(
+        split.images.subarray(m.index * PIXELS, (m.index + 1) * PIXELS),
+        `test image ${m.index}`,
+      ),
+      m.index,
+      classNames[m.label],
+      classNames[m.predicted],
+      pct(m.confidence),
+    ]),
+  });
 }
 
 /**
@@ -443,6 +605,11 @@ export function mistakesView(
  * @example
  * ```ts
  * import { predictionsView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import type { Split } from "./data.ts";
+ * declare const test: Split;
+ * import type { Predictions } from "./evaluate.ts";
+ * declare const predictions: Predictions;
  * predictionsView(test, predictions, CLASS_NAMES, [0, 1, 2, 3]);
  * ```
  */
@@ -463,35 +630,19 @@ export function predictionsView(
       .map(({ v, c }) => `${classNames[c]} ${pct(v)}`)
       .join(", ");
   };
-  const rows = (html: boolean) =>
-    indices.map((i) => [
-      html
-        ? imgTag(
-          grayToRgba(
-            split.images.subarray(i * PIXELS, (i + 1) * PIXELS),
-            IMAGE_SIZE,
-            IMAGE_SIZE,
-            3,
-          ),
-          `test image ${i}`,
-        )
-        : "",
+  return tableView({
+    caption: `${indices.length} test images and the model's top 3`,
+    headers: ["image", "test index", "true class", "top 3 predictions"],
+    align: ["left", "right", "left", "left"],
+    rows: indices.map((i) => [
+      grayCell(
+        split.images.subarray(i * PIXELS, (i + 1) * PIXELS),
+        `test image ${i}`,
+      ),
       i,
       classNames[split.labels[i]],
       top3(i),
-    ]);
-  const table = (html: boolean) => ({
-    caption: `${indices.length} test images and the model's top 3`,
-    headers: ["image", "test index", "true class", "top 3 predictions"],
-    align: ["left", "right", "left", "left"] as ("left" | "right")[],
-    htmlCells: html,
-    rows: rows(html),
-  });
-  const html = tableBundle(table(true));
-  const text = tableBundle(table(false));
-  return new View({
-    "text/html": html["text/html"],
-    "text/plain": text["text/plain"],
+    ]),
   });
 }
 
@@ -501,6 +652,12 @@ export function predictionsView(
  * @example
  * ```ts
  * import { topKView } from "./views.ts";
+ * import { CLASS_NAMES } from "./data.ts";
+ * import { classifyPixels } from "./evaluate.ts";
+ * import type { PreparedImage } from "./preprocess.ts";
+ * declare const prepared: PreparedImage;
+ * import type { tf } from "./tf.ts";
+ * declare const model: tf.LayersModel;
  * topKView(classifyPixels(model, prepared.pixels), CLASS_NAMES);
  * ```
  */
@@ -509,13 +666,12 @@ export function topKView(
   classNames: readonly string[],
   k = 3,
 ): View {
-  const figure = topKFigure(probabilities, classNames, k);
-  const names = figure.data[0].y as string[];
-  const values = figure.data[0].x as number[];
-  return figureView(
-    figure,
-    `Top ${names.length}: ${
-      names.map((n, i) => `${n} ${pct(values[i])}`).join(", ")
+  const chart = topKChart(probabilities, classNames, k);
+  const bars = chart.panels[0].series[0] as BarSeries;
+  return chartView(
+    chart,
+    `Top ${bars.categories.length}: ${
+      bars.categories.map((n, i) => `${n} ${bars.labels?.[i]}`).join(", ")
     }`,
   );
 }
@@ -527,11 +683,32 @@ export function topKView(
  * @example
  * ```ts
  * import { preparedView } from "./views.ts";
+ * import { prepareImageFile } from "./preprocess.ts";
  * preparedView(await prepareImageFile("images/ankle-boot.jpg"), "ankle-boot.jpg");
  * ```
  */
 export function preparedView(prepared: PreparedImage, name: string): View {
-  return new View(preparedImageBundle(prepared, name));
+  const { source, box } = prepared;
+  const steps = `${source.width}×${source.height} picture; ${
+    prepared.inverted
+      ? "light background, so inverted"
+      : "dark background, not inverted"
+  }; object cropped at ${box.width}×${box.height} from (${box.x}, ${box.y}) and fitted into 28×28`;
+  return new View(picturesMime(
+    [
+      {
+        image: fitRgba(source, 224),
+        caption: `${name} (original)`,
+        pixelated: false,
+      },
+      {
+        image: grayToRgba(prepared.pixels, IMAGE_SIZE, IMAGE_SIZE, 8),
+        caption: "what the model sees: 28×28, shown 8×",
+      },
+    ],
+    steps,
+    `${name}: ${steps}`,
+  ));
 }
 
 /**
@@ -552,21 +729,21 @@ export function recipeView(recipe: Readonly<Recipe>): View {
       ? JSON.stringify(value)
       : String(value),
   ]);
-  const bundle = tableBundle({
+  const table = tableMime({
     caption: `Recipe ${describeRecipe(recipe)}`,
     headers: ["field", "value"],
     align: ["left", "left"],
     rows,
   });
   return new View({
-    ...bundle,
+    ...table,
     "text/plain": JSON.stringify(recipe, null, 2),
   });
 }
 
 /**
  * Recipes side by side: validation accuracy against wall time and against
- * images seen (see `recipeComparisonFigure`): the run just made, labelled
+ * images seen (see `recipeComparisonChart`): the run just made, labelled
  * `current.label`, and the runs found on disk (`readRuns`), each labelled
  * by its recipe and folder.
  *
@@ -574,6 +751,8 @@ export function recipeView(recipe: Readonly<Recipe>): View {
  * ```ts
  * import { recipeComparisonView } from "./views.ts";
  * import { readRuns } from "./outputs.ts";
+ * import type { EpochRecord } from "./types.ts";
+ * declare const history: EpochRecord[];
  * recipeComparisonView({ label: "this notebook (fast)", history }, await readRuns("../out"));
  * ```
  */
@@ -588,7 +767,7 @@ export function recipeComparisonView(
       history: r.history,
     })),
   ];
-  const fig = recipeComparisonFigure(runs);
+  const chart = recipeComparisonChart(runs);
   const plain = runs.length === 0
     ? "No runs to compare."
     : `Validation accuracy by time and by images seen: ${
@@ -599,5 +778,5 @@ export function recipeComparisonView(
         } images`;
       }).join("; ")
     }`;
-  return figureView(fig, plain);
+  return chartView(chart, plain);
 }

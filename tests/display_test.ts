@@ -4,57 +4,58 @@ import {
   base64,
   type BatchProgress,
   buildMiniVGGNet,
+  chartFragment,
+  chartMime,
+  chartView,
   CLASS_NAMES,
   classBalanceView,
+  classGridView,
   classificationReport,
   confusionMatrix,
   confusionView,
   datasetView,
   decodePng,
-  describeFigure,
   DISPLAY,
   type DisplaySink,
+  encodePng,
   type EpochRecord,
-  figureBundle,
-  figureHtmlFragment,
   formatReport,
   historyView,
-  imageBundle,
+  imageMime,
   initWasmBackend,
   LiveTrainingChart,
-  type MediaBundle,
-  mistakesBundle,
+  type MimeBundle,
   mistakesView,
-  modelSummaryBundle,
   modelView,
-  montageInput,
   montageView,
   notebookSettings,
   perClassAccuracyView,
+  pixelHistogramView,
+  pixelStatistics,
   PLOTLY_MIME,
   PLOTLY_SRC,
+  plotlyFigure,
   plotlyPageScript,
   predictionsView,
-  preparedImageBundle,
+  preparedView,
   prepareImage,
-  reportBundle,
   reportView,
   settingsView,
   show,
   type Split,
   tableHtml,
   tableText,
-  textBundle,
-  topKFigure,
+  textMime,
+  topKChart,
   topKView,
   View,
 } from "../lib/mod.ts";
-import { createImage, fillRect } from "../lib/image/raster.ts";
+import { createImage, fillRect } from "./rgba.ts";
 import type { LoaderPageReport } from "./jupyter/chart_loader.ts";
 import {
   ensurePlotlyAsset,
   plotlyJsSource,
-} from "../lib/image/plotly_source.ts";
+} from "../lib/render/plotly_source.ts";
 import { join } from "node:path";
 
 // Started once, at module level, as the other test modules do.
@@ -99,12 +100,12 @@ function progress(epoch: number, batch: number, batches = 5): BatchProgress {
   };
 }
 
-Deno.test("figureBundle: plotly JSON, HTML that loads plotly.js from next to the notebook, plain text", () => {
-  const fig = topKFigure([0.1, 0.7, 0.2], ["Bag", "Coat", "Dress"], 2);
-  const b = figureBundle(fig, { id: "top-chart" });
+Deno.test("chartMime: plotly JSON, HTML that loads plotly.js from next to the notebook, plain text", () => {
+  const chart = topKChart([0.1, 0.7, 0.2], ["Bag", "Coat", "Dress"], 2);
+  const b = chartMime(chart, { id: "top-chart" });
   assert.deepEqual(Object.keys(b), [PLOTLY_MIME, "text/html", "text/plain"]);
-  assert.equal(b[PLOTLY_MIME], fig);
-  assert.equal(b["text/plain"], "Top 2 predictions (trace 1: 2 points)");
+  assert.deepEqual(b[PLOTLY_MIME], plotlyFigure(chart));
+  assert.equal(b["text/plain"], "Top 2 predictions (probability: 2 points)");
   const html = b["text/html"] as string;
   assert.match(html, /<div class="fmnist-chart" id="top-chart"/);
   assert.match(
@@ -115,7 +116,7 @@ Deno.test("figureBundle: plotly JSON, HTML that loads plotly.js from next to the
   // Small: the library itself is never in an output.
   assert.ok(html.length < 8_000, `${html.length} characters`);
   assert.equal(
-    figureBundle(fig, { id: "x", plain: "custom" })["text/plain"],
+    chartMime(chart, { id: "x", plain: "custom" })["text/plain"],
     "custom",
   );
 });
@@ -140,23 +141,12 @@ Deno.test("PLOTLY_SRC names the pinned plotly.js, and the page script defines it
 });
 
 Deno.test("chart HTML cannot be broken out of by its data", () => {
-  const fig = topKFigure([1, 0], ["</script><b>x", "Coat"], 2);
-  const html = figureHtmlFragment(fig, 'id"<x>');
+  const chart = topKChart([1, 0], ["</script><b>x", "Coat"], 2);
+  const html = chartFragment(chart, 'id"<x>');
   assert.equal(html.match(/<\/script>/g)?.length, 1);
   assert.match(html, /id="id&quot;&lt;x&gt;"/);
   const page = plotlyPageScript('var s = "</script>";');
   assert.equal(page.match(/<\/script>/g)?.length, 1);
-});
-
-Deno.test("describeFigure names the title and the traces", () => {
-  assert.equal(
-    describeFigure({
-      data: [{ name: "loss", y: [1, 2] }, { y: [3] }],
-      layout: { title: { text: "History" } },
-    }),
-    "History (loss: 2 points, trace 2: 1 point)",
-  );
-  assert.equal(describeFigure({ data: [], layout: {} }), "Chart");
 });
 
 Deno.test("tables: aligned plain text and escaped HTML with a caption", () => {
@@ -175,21 +165,25 @@ Deno.test("tables: aligned plain text and escaped HTML with a caption", () => {
   assert.match(html, /^<p[^>]*><strong>Counts<\/strong><\/p>/);
   assert.match(html, /&lt;Coat&gt;/);
   assert.match(html, /text-align: right[^>]*>12</);
-  const htmlCells = tableHtml({
-    headers: ["img"],
-    rows: [["<img src=x>"]],
-    htmlCells: true,
-  });
-  assert.match(htmlCells, /<td[^>]*><img src=x><\/td>/);
+  // A picture cell: an embedded PNG in HTML, nothing in plain text.
+  const pictures = {
+    headers: ["img", "n"],
+    rows: [[{ image: createImage(2, 3, [0, 0, 0]), alt: "<dot>" }, 1]],
+  };
+  assert.match(
+    tableHtml(pictures),
+    /<td[^>]*><img src="data:image\/png;base64,[^"]+" alt="&lt;dot&gt;" width="2" height="3" style="image-rendering: pixelated;"><\/td>/,
+  );
+  assert.equal(tableText(pictures), "img  n\n---  -\n     1");
 });
 
-Deno.test("reportBundle: the report as an HTML table, scikit-learn's text as plain", () => {
+Deno.test("reportView: the report as an HTML table, scikit-learn's text as plain", async () => {
   const report = classificationReport([0, 1, 1, 2], [0, 1, 2, 2], [
     "a",
     "b",
     "c",
   ]);
-  const b = reportBundle(report);
+  const b = await reportView(report).mime();
   assert.equal(b["text/plain"], formatReport(report));
   const html = b["text/html"] as string;
   for (
@@ -208,9 +202,9 @@ Deno.test("reportBundle: the report as an HTML table, scikit-learn's text as pla
   assert.equal(reportView(report).text, formatReport(report));
 });
 
-Deno.test("imageBundle: a PNG that decodes to the picture, with its caption", () => {
+Deno.test("imageMime: a PNG that decodes to the picture, with its caption", () => {
   const img = createImage(6, 4, [10, 200, 30]);
-  const b = imageBundle(img, "six by four");
+  const b = imageMime(encodePng(img), 6, 4, "six by four");
   const png = Uint8Array.from(
     atob(b["image/png"] as string),
     (c) => c.charCodeAt(0),
@@ -225,53 +219,67 @@ Deno.test("imageBundle: a PNG that decodes to the picture, with its caption", ()
   assert.equal(base64(new Uint8Array(100000).fill(7)).length, 133336);
 });
 
-Deno.test("modelSummaryBundle: layers with shapes and the totals", () => {
-  const b = modelSummaryBundle(
-    [{ name: "d", type: "Dense", outputShape: [null, 10], params: 7850 }],
-    { params: 8000, trainable: 7850, forwardFlops: 15.7e6 },
-  );
-  const text = b["text/plain"] as string;
-  assert.match(text, /1 {2}d\s+Dense\s+\(batch, 10\)\s+7,850/);
-  assert.match(text, /not trainable.*\s150$/m);
-  assert.match(text, /forward pass, one image\s+15\.7 MFLOP/);
-  assert.match(text, /training step.*47\.1 MFLOP/);
-});
-
-Deno.test("mistakesBundle and preparedImageBundle show pictures with their facts", () => {
-  const b = mistakesBundle([
-    {
-      index: 7,
-      label: 1,
-      predicted: 0,
-      confidence: 0.975,
-      image: new Uint8Array(784),
-    },
-  ], ["Bag", "Coat"]);
-  assert.match(b["text/plain"] as string, /7\s+Coat\s+Bag\s+97\.5%/);
-  assert.match(b["text/html"] as string, /<img src="data:image\/png;base64,/);
+Deno.test("mistakesView and preparedView show pictures with their facts", async () => {
+  // Two mistakes: item 7 (a Coat taken for a Bag at 97.5 %) and item 2
+  // (a Bag taken for a Coat at 60 %); k = 1 keeps the surer one.
+  const split = {
+    images: new Uint8Array(8 * 784),
+    labels: new Uint8Array([0, 0, 0, 1, 1, 1, 1, 1]),
+    count: 8,
+  };
+  const predictions = {
+    predicted: new Uint8Array([0, 0, 1, 1, 1, 1, 1, 0]),
+    confidence: new Float32Array([0.9, 0.9, 0.6, 0.9, 0.9, 0.9, 0.9, 0.975]),
+  };
+  const m = mistakesView(split, predictions, ["Bag", "Coat"], 1);
+  assert.deepEqual(m.text.split("\n"), [
+    "The 1 most confident mistakes",
+    "image  test index  true class  predicted  confidence",
+    "-----  ----------  ----------  ---------  ----------",
+    "                7  Coat        Bag             97.5%",
+  ]);
+  const html = (await m.mime())["text/html"] as string;
+  assert.equal(html.match(/<img src="data:image\/png;base64,/g)?.length, 1);
   const photo = createImage(100, 60, [250, 250, 250]);
   fillRect(photo, 30, 10, 40, 40, [20, 20, 20]);
-  const p = preparedImageBundle(prepareImage(photo), "shoe.jpg");
+  const p = await preparedView(prepareImage(photo), "shoe.jpg").mime();
   assert.match(
     p["text/plain"] as string,
     /^shoe\.jpg: 100×60 picture; light background, so inverted; object cropped at 40×40/,
   );
   assert.equal((p["text/html"] as string).match(/<img /g)?.length, 2);
-  assert.deepEqual(textBundle("a<b"), {
+  // The model input, 28×28 shown 8×, is the image/png.
+  const input = decodePng(
+    Uint8Array.from(atob(p["image/png"] as string), (c) => c.charCodeAt(0)),
+  );
+  assert.deepEqual([input.width, input.height], [224, 224]);
+  assert.deepEqual(textMime("a<b"), {
     "text/html": '<pre style="margin: 0;">a&lt;b</pre>',
     "text/plain": "a<b",
   });
 });
 
-Deno.test("a View renders itself as its bundle", async () => {
-  const fig = topKFigure([0.5, 0.5], ["Bag", "Coat"], 2);
-  const chart = new View(figureBundle(fig, { id: "one" }), true);
+Deno.test("a View renders itself as its bundle, made once when first shown", async () => {
+  const chart = chartView(topKChart([0.5, 0.5], ["Bag", "Coat"], 2));
   const table = new View({ "text/plain": "t", "text/html": "<b>t</b>" });
   assert.equal(DISPLAY, Symbol.for("Jupyter.display"));
-  assert.deepEqual(await table[DISPLAY](), table.bundle);
-  assert.deepEqual(await chart[DISPLAY](), chart.bundle);
+  assert.deepEqual(await table[DISPLAY](), {
+    "text/plain": "t",
+    "text/html": "<b>t</b>",
+  });
+  assert.ok(PLOTLY_MIME in await chart[DISPLAY]());
   assert.equal(chart.usesPlotly, true);
   assert.equal(String(table), "t");
+  let made = 0;
+  const lazy = new View(() => {
+    made++;
+    return Promise.resolve({ "text/plain": "drawn" });
+  }, { text: "drawn" });
+  assert.equal(lazy.text, "drawn");
+  assert.equal(made, 0);
+  await lazy.mime();
+  await lazy[DISPLAY]();
+  assert.equal(made, 1);
 });
 
 Deno.test("show prints plain text outside Jupyter", async () => {
@@ -299,7 +307,7 @@ async function trainTwoEpochs(live: LiveTrainingChart): Promise<void> {
 }
 
 Deno.test("LiveTrainingChart: one progress line and one chart, created once, then updated in place", async () => {
-  const sent: Array<{ bundle: MediaBundle; id?: string; update: boolean }> = [];
+  const sent: Array<{ bundle: MimeBundle; id?: string; update: boolean }> = [];
   const sink: DisplaySink = (bundle, o) => {
     sent.push({ bundle, ...o });
     return Promise.resolve();
@@ -348,7 +356,7 @@ Deno.test("LiveTrainingChart: one progress line and one chart, created once, the
 });
 
 Deno.test("LiveTrainingChart: a stopped run ends with where it stopped", async () => {
-  const sent: Array<{ bundle: MediaBundle; id?: string }> = [];
+  const sent: Array<{ bundle: MimeBundle; id?: string }> = [];
   let flushed = 0;
   const live = new LiveTrainingChart({
     epochs: 3,
@@ -447,7 +455,7 @@ Deno.test("LiveTrainingChart outside Jupyter prints one line per epoch", async (
   );
 });
 
-Deno.test("views of evaluation results say what they show", () => {
+Deno.test("views of evaluation results say what they show", async () => {
   const test = split(40);
   const predicted = Uint8Array.from(
     test.labels,
@@ -467,16 +475,46 @@ Deno.test("views of evaluation results say what they show", () => {
     count: 40,
   };
 
-  const input = montageInput(test, predictions, CLASS_NAMES, 42);
-  const right = input.labels.filter((l, i) => l === input.predicted[i]).length;
-  const montage = montageView(test, predictions, CLASS_NAMES, 42);
+  // A montage of a 16-image split shows all 16 (in some order): here
+  // items 0, 4, 8 and 12 are wrong, so 12 right and 4 wrong, whatever the seed.
+  const sixteen = split(16);
+  const montage = montageView(
+    sixteen,
+    {
+      predicted: Uint8Array.from(
+        sixteen.labels,
+        (l, i) => (i % 4 === 0 ? (l + 1) % 10 : l),
+      ),
+    },
+    CLASS_NAMES,
+    7,
+  );
   assert.equal(
     montage.text,
-    `[image 404×404] 16 random test images (seed 42) with the predicted class: ${right} right (green), ${
-      16 - right
-    } wrong (red)`,
+    "[image 404×404] 16 random test images (seed 7) with the predicted class: 12 right (green), 4 wrong (red)",
   );
-  assert.ok(typeof montage.bundle["image/png"] === "string");
+  const png = decodePng(
+    Uint8Array.from(
+      atob((await montage.mime())["image/png"] as string),
+      (c) => c.charCodeAt(0),
+    ),
+  );
+  assert.deepEqual([png.width, png.height], [404, 404]);
+  // Red label pixels in exactly 4 tiles, green in the other 12.
+  let redTiles = 0;
+  for (let t = 0; t < 16; t++) {
+    let red = 0;
+    for (let y = 0; y < 96; y++) {
+      for (let x = 0; x < 96; x++) {
+        const at = ((4 + Math.floor(t / 4) * 100 + y) * 404 + 4 +
+          (t % 4) * 100 + x) * 4;
+        const [r, g, b] = png.data.subarray(at, at + 3);
+        if (r > 180 && g < 120 && b < 120) red++;
+      }
+    }
+    if (red > 10) redTiles++;
+  }
+  assert.equal(redTiles, 4);
 
   const mistakes = mistakesView(test, predictions, CLASS_NAMES, 3).text.split(
     "\n",
@@ -494,6 +532,11 @@ Deno.test("views of evaluation results say what they show", () => {
     topKView([0.1, 0.6, 0.3], ["Bag", "Coat", "Dress"]).text,
     "Top 3: Coat 60.0%, Dress 30.0%, Bag 10.0%",
   );
+  assert.equal(
+    topKView([0.05, 0.15, 0.5, 0.3], ["Bag", "Coat", "Dress", "Shirt"], 2)
+      .text,
+    "Top 2: Dress 50.0%, Shirt 30.0%",
+  );
   const confusion = confusionMatrix(test.labels, predicted, 10);
   const cv = confusionView(confusion, CLASS_NAMES);
   assert.ok(cv.usesPlotly);
@@ -509,6 +552,33 @@ Deno.test("views of evaluation results say what they show", () => {
   assert.match(
     historyView([record(1), record(2)]).text,
     /^epoch 1\/2 .*\nepoch 2\/2 /,
+  );
+});
+
+Deno.test("data views: the class grid's size and caption, the pixel histogram's shares", async () => {
+  // 2 per class, 28×28 shown 2× (56 px) with 2 px gaps: 10 rows of 58 px
+  // plus the last gap is 582 px high.
+  const grid = classGridView(split(20), CLASS_NAMES, 2);
+  assert.match(
+    grid.text,
+    /^\[image \d+×582\] The first 2 images of each class \(28×28, shown 2×\)$/,
+  );
+  const png = (await grid.mime())["image/png"] as string;
+  const img = decodePng(Uint8Array.from(atob(png), (c) => c.charCodeAt(0)));
+  assert.equal(img.height, 582);
+  // 8 pixels: five 0s, two 255s, one 7: 62.5 % black, 25.00 % white.
+  const stats = pixelStatistics(
+    {
+      images: new Uint8Array([0, 0, 255, 0, 7, 0, 255, 0]),
+      labels: new Uint8Array([0, 1]),
+      count: 2,
+    },
+    2,
+    4,
+  );
+  assert.equal(
+    pixelHistogramView(stats).text,
+    "Pixel values: 62.5% are 0 (black), 25.00% are 255",
   );
 });
 

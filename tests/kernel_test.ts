@@ -55,14 +55,14 @@ const env = await jupyterHome(join(OUT, "jupyter"));
 Deno.test("queued cells: every output comes back under its own request, before its idle", async () => {
   const dir = await freshFolder("queued");
   const cells = [
-    `const { classBalanceFigure, figureView, LiveTrainingChart, show, textView } = await import(${MOD});`,
+    `const { chartView, classBalanceChart, LiveTrainingChart, show, textView } = await import(${MOD});`,
   ];
   const expected: string[][] = [[]];
   for (let i = 0; i < 8; i++) {
     cells.push(
       `await show(textView("big ${i}\\n" + "x".repeat(1_000_000)));`,
       `await show(textView("small ${i}"));`,
-      `await show(figureView(classBalanceFigure([${i}, 2], ["a", "b"]), "chart ${i}"));`,
+      `await show(chartView(classBalanceChart([${i}, 2], ["a", "b"]), "chart ${i}"));`,
     );
     expected.push(
       [`display_data big ${i}`],

@@ -28,7 +28,7 @@ import {
   type RgbaImage,
   tf,
 } from "../lib/mod.ts";
-import { createImage, fillRect, type Rgb } from "../lib/image/raster.ts";
+import { createImage, fillRect, type Rgb } from "./rgba.ts";
 import { blackPng, jpegClaiming } from "./fixtures/bombs.ts";
 import { ROOT } from "./paths.ts";
 import { PNG_KINDS } from "./fixtures/png/pattern.ts";

@@ -1,10 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  firstOfEachClass,
-  pixelStatistics,
-  renderClassGrid,
-} from "../lib/mod.ts";
-import { getPixel } from "../lib/image/raster.ts";
+import { firstOfEachClass, pixelStatistics } from "../lib/mod.ts";
 
 Deno.test("pixelStatistics: mean, spread, black share, histogram, class means", () => {
   const s = pixelStatistics(
@@ -63,39 +58,5 @@ Deno.test("firstOfEachClass takes the first items of each class in order", () =>
   assert.deepEqual(
     firstOfEachClass(new Uint8Array([1, 0, 1, 1, 2, 0]), 3, 2),
     [[1, 5], [0, 2], [4]],
-  );
-});
-
-Deno.test("renderClassGrid: one row per class, the class's images in it, names on the left", () => {
-  const count = 6;
-  const images = new Uint8Array(count * 784);
-  const labels = new Uint8Array([0, 1, 0, 1, 0, 1]);
-  for (let i = 0; i < count; i++) {
-    images.fill(40 * (i + 1), i * 784, (i + 1) * 784);
-  }
-  const img = renderClassGrid({ images, labels, count }, ["Coat", "Bag"], {
-    perClass: 2,
-    scale: 2,
-    gap: 2,
-  });
-  assert.equal(img.height, 2 * (56 + 2) + 2);
-  // The label column is as wide as the longer name plus padding.
-  const left = img.width - 2 * (56 + 2) - 2;
-  // Row 0 (Coat): images 0 and 2; row 1 (Bag): images 1 and 3.
-  const centre = (row: number, k: number) =>
-    getPixel(img, left + k * 58 + 28, 2 + row * 58 + 28)[0];
-  assert.deepEqual(
-    [centre(0, 0), centre(0, 1), centre(1, 0), centre(1, 1)],
-    [40, 120, 80, 160],
-  );
-  // The names are drawn in light text left of the images.
-  let light = 0;
-  for (let y = 0; y < img.height; y++) {
-    for (let x = 0; x < left; x++) if (getPixel(img, x, y)[0] > 200) light++;
-  }
-  assert.ok(light > 50, `${light} text pixels`);
-  assert.throws(
-    () => renderClassGrid({ images, labels, count: 5 }, ["a", "b"]),
-    RangeError,
   );
 });

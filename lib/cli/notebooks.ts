@@ -22,8 +22,8 @@ import {
   notebookSettings,
 } from "../settings.ts";
 import { formatDuration } from "../progress.ts";
-import { plotlyPageScript } from "../display.ts";
-import { plotlyJsSource } from "../image/plotly_source.ts";
+import { plotlyPageScript } from "../render/html.ts";
+import { plotlyJsSource } from "../render/plotly_source.ts";
 import { writeFileAtomic } from "../files.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 import {

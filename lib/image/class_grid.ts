@@ -1,29 +1,27 @@
 /**
  * A sample grid of a dataset: one row per class, its name on the left,
  * then the first few images of that class, each enlarged by a whole
- * factor — the classic "what does the data look like" picture.
+ * factor — the classic "what does the data look like" picture. Composed
+ * as SVG for `svgPng` in `render/png.ts` to draw with a real font.
  *
  * @example
  * ```ts
- * import { renderClassGrid } from "./class_grid.ts";
- * import { encodePng } from "./png.ts";
- * const img = renderClassGrid(data.train, CLASS_NAMES, { perClass: 8 });
- * await Deno.writeFile("out/grid.png", encodePng(img));
+ * import { classGridSvg } from "./class_grid.ts";
+ * import { svgPng } from "../render/png.ts";
+ * const split = { images: new Uint8Array(2 * 784), labels: new Uint8Array([0, 1]), count: 2 };
+ * const png = await svgPng(classGridSvg(split, ["Coat", "Bag"]).svg);
  * ```
  *
  * @module
  */
-import type { RgbaImage } from "../types.ts";
-import { drawText, FONT_HEIGHT, textWidth } from "./font.ts";
-import { createImage, type Rgb } from "./raster.ts";
+import { PALETTE } from "../charts.ts";
+import { svgDocument, svgGrayImage, type SvgPicture, svgText } from "./svg.ts";
 
 const SIDE = 28;
 const PIXELS = SIDE * SIDE;
-const BACKGROUND: Rgb = [40, 40, 40];
-const TEXT: Rgb = [235, 235, 235];
 
 /**
- * Options of {@link renderClassGrid}.
+ * Options of {@link classGridSvg}.
  *
  * @example
  * ```ts
@@ -67,23 +65,25 @@ export function firstOfEachClass(
 }
 
 /**
- * Renders one row per class: the class name (light text on dark grey),
- * then the class's first `perClass` images of the split at `scale`×.
+ * Composes one row per class: the class name (light text on dark grey,
+ * right-aligned in a column as wide as the longest name needs), then the
+ * class's first `perClass` images of the split at `scale`×, `gap` pixels
+ * between and around them.
  *
  * @throws {RangeError} for a non-positive `perClass`/`scale`, a negative `gap`, or images that are not 28×28 bytes each.
  * @example
  * ```ts
- * import { renderClassGrid } from "./class_grid.ts";
+ * import { classGridSvg } from "./class_grid.ts";
  * const split = { images: new Uint8Array(2 * 784), labels: new Uint8Array([0, 1]), count: 2 };
- * const img = renderClassGrid(split, ["Coat", "Bag"], { perClass: 1 });
- * console.log(img.height); // 2 rows of 56 px plus 3 gaps of 2 px: 118
+ * const picture = classGridSvg(split, ["Coat", "Bag"], { perClass: 1 });
+ * console.log(picture.height); // 2 rows of 56 px plus 3 gaps of 2 px: 118
  * ```
  */
-export function renderClassGrid(
+export function classGridSvg(
   split: { images: Uint8Array; labels: Uint8Array; count: number },
   classNames: readonly string[],
   options: ClassGridOptions = {},
-): RgbaImage {
+): SvgPicture {
   const { perClass = 8, scale = 2, gap = 2 } = options;
   if (!Number.isInteger(perClass) || perClass < 1) {
     throw new RangeError(
@@ -104,35 +104,29 @@ export function renderClassGrid(
     );
   }
   const tile = SIDE * scale;
-  const textScale = tile >= 4 * FONT_HEIGHT ? 2 : 1;
-  const label = Math.max(...classNames.map((n) => textWidth(n, textScale))) +
-    12;
+  const size = tile >= 40 ? 14 : 11;
+  const longest = Math.max(1, ...classNames.map((n) => [...n].length));
+  const label = Math.ceil(longest * 0.62 * size) + 16;
   const width = label + perClass * (tile + gap) + gap;
   const height = classNames.length * (tile + gap) + gap;
-  const img = createImage(width, height, BACKGROUND);
   const picks = firstOfEachClass(split.labels, classNames.length, perClass);
-  picks.forEach((indices, c) => {
+  const parts = picks.flatMap((indices, c) => {
     const top = gap + c * (tile + gap);
-    drawText(
-      img,
-      classNames[c],
-      label - 8 - textWidth(classNames[c], textScale),
-      top + Math.floor((tile - FONT_HEIGHT * textScale) / 2),
-      TEXT,
-      textScale,
-    );
-    indices.forEach((index, k) => {
-      const left = label + k * (tile + gap);
-      const src = index * PIXELS;
-      for (let y = 0; y < tile; y++) {
-        const row = src + Math.floor(y / scale) * SIDE;
-        let d = ((top + y) * width + left) * 4;
-        for (let x = 0; x < tile; x++, d += 4) {
-          const v = split.images[row + Math.floor(x / scale)];
-          img.data[d] = img.data[d + 1] = img.data[d + 2] = v;
-        }
-      }
-    });
+    return [
+      svgText(classNames[c], label - 8, top + tile / 2 + size * 0.36, {
+        size,
+        color: PALETTE.lightText,
+        anchor: "end",
+      }),
+      ...indices.map((index, k) =>
+        svgGrayImage(
+          split.images.subarray(index * PIXELS, (index + 1) * PIXELS),
+          label + k * (tile + gap),
+          top,
+          tile,
+        )
+      ),
+    ];
   });
-  return img;
+  return svgDocument(width, height, PALETTE.dark, parts);
 }

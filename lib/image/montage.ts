@@ -1,51 +1,31 @@
 /**
  * A grid picture of classified 28×28 grey images, each tile labelled with its
  * predicted class: green when the prediction is right, red when it is wrong.
+ * Composed as SVG (the images as embedded PNGs, enlarged pixel for pixel,
+ * the names as text) for `svgPng` in `render/png.ts` to draw with a real
+ * font.
  *
  * @example
  * ```ts
- * import { renderMontage } from "./montage.ts";
- * import { encodePng } from "./png.ts";
+ * import { montageSvg } from "./montage.ts";
+ * import { svgPng } from "../render/png.ts";
  * const images = Array.from({ length: 16 }, () => new Uint8Array(784).fill(128));
  * const labels = Array.from({ length: 16 }, (_, i) => i % 10);
- * const img = renderMontage({ images, labels, predicted: labels, classNames: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] });
- * const png = encodePng(img);
+ * const picture = montageSvg({ images, labels, predicted: labels, classNames: ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j"] });
+ * const png = await svgPng(picture.svg);
  * ```
  *
  * @module
  */
 
-import type { RgbaImage } from "../types.ts";
-import { drawText, FONT_HEIGHT, textWidth } from "./font.ts";
-import { createImage, type Rgb } from "./raster.ts";
+import { PALETTE } from "../charts.ts";
+import { svgDocument, svgGrayImage, type SvgPicture, svgText } from "./svg.ts";
 
 /** Side of a source image in pixels. */
 const SOURCE = 28;
 
 /**
- * Text colour of a right prediction.
- *
- * @example
- * ```ts
- * import { RIGHT_COLOR } from "./montage.ts";
- * console.log(RIGHT_COLOR); // [0, 200, 0]
- * ```
- */
-export const RIGHT_COLOR: Rgb = [0, 200, 0];
-
-/**
- * Text colour of a wrong prediction.
- *
- * @example
- * ```ts
- * import { WRONG_COLOR } from "./montage.ts";
- * console.log(WRONG_COLOR); // [230, 30, 30]
- * ```
- */
-export const WRONG_COLOR: Rgb = [230, 30, 30];
-
-/**
- * Input of {@link renderMontage}.
+ * Input of {@link montageSvg}.
  *
  * @example
  * ```ts
@@ -108,40 +88,28 @@ export function montageLayout(
   };
 }
 
-/** Shortens `text` with a trailing "." until it fits `maxWidth` at `scale`. */
-function fitText(text: string, maxWidth: number, scale: number): string {
-  if (textWidth(text, scale) <= maxWidth) return text;
-  const chars = [...text];
-  while (
-    chars.length > 1 && textWidth(chars.join("") + ".", scale) > maxWidth
-  ) {
-    chars.pop();
-  }
-  return chars.join("") + ".";
-}
-
 /**
- * Renders the images as a grid of `tile` × `tile` tiles (nearest-neighbour
- * upscaling, sampling each tile pixel's centre), `columns` per row, on a dark
- * grey background with `gap` pixels between and around tiles. Each tile gets
- * a darkened band along its bottom edge with the predicted class name,
- * centred, in {@link RIGHT_COLOR} when `predicted[i] === labels[i]` and in
- * {@link WRONG_COLOR} otherwise. Names too long for the tile are shortened;
- * an index without a name is shown as its number. Throws a RangeError when
- * the arrays differ in length, an image is not 784 bytes, or there are none.
+ * Composes the images as a grid of `tile` × `tile` tiles (each pixel
+ * enlarged as a square), `columns` per row, on a dark grey background with
+ * `gap` pixels between and around tiles. Each tile gets a darkened band
+ * along its bottom edge with the predicted class name, centred, in
+ * `PALETTE.right` when `predicted[i] === labels[i]` and in `PALETTE.wrong`
+ * otherwise; names too long for the tile are squeezed, an index without a
+ * name is shown as its number. Throws a RangeError when the arrays differ
+ * in length, an image is not 784 bytes, or there are none.
  *
  * @example
  * ```ts
- * import { renderMontage } from "./montage.ts";
- * const img = renderMontage({
+ * import { montageSvg } from "./montage.ts";
+ * const picture = montageSvg({
  *   images: [new Uint8Array(784).fill(200)], labels: [9], predicted: [7],
  *   classNames: ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
  *     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"],
  * });
- * console.log(img.width, img.height); // 104 104
+ * console.log(picture.width, picture.height); // 104 104
  * ```
  */
-export function renderMontage(options: MontageOptions): RgbaImage {
+export function montageSvg(options: MontageOptions): SvgPicture {
   const {
     images,
     labels,
@@ -179,50 +147,29 @@ export function renderMontage(options: MontageOptions): RgbaImage {
   });
 
   const layout = montageLayout(images.length, tile, columns, gap);
-  const out = createImage(layout.width, layout.height, [40, 40, 40]);
-  const { data, width } = out;
-
-  // Source index of each tile column / row, nearest to the pixel centre.
-  const sourceOf = Array.from(
-    { length: tile },
-    (_, k) => Math.min(SOURCE - 1, Math.floor(((k + 0.5) * SOURCE) / tile)),
-  );
-
-  // Text size: as large as fits both a quarter of the tile's height and, for
-  // the longest name, its width; at least 1.
+  const size = Math.max(8, Math.round(tile / 7.5));
+  const band = Math.round(size * 1.6);
   const padding = Math.max(2, Math.round(tile / 32));
-  const longest = classNames.reduce((m, n) => Math.max(m, [...n].length), 1);
-  let scale = Math.max(1, Math.floor(tile / (4 * FONT_HEIGHT)));
-  while (
-    scale > 1 && textWidth("x".repeat(longest), scale) > tile - 2 * padding
-  ) {
-    scale--;
-  }
-  const band = FONT_HEIGHT * scale + 2 * padding;
-
-  images.forEach((im, i) => {
+  const parts = images.map((im, i) => {
     const [ox, oy] = layout.tileOrigin(i);
-    for (let ty = 0; ty < tile; ty++) {
-      const srcRow = sourceOf[ty] * SOURCE;
-      const inBand = ty >= tile - band;
-      let d = ((oy + ty) * width + ox) * 4;
-      for (let tx = 0; tx < tile; tx++, d += 4) {
-        let v = im[srcRow + sourceOf[tx]];
-        if (inBand) v = 16 + Math.round(v * 0.12); // darken so the text reads
-        data[d] = data[d + 1] = data[d + 2] = v;
-        data[d + 3] = 255;
-      }
-    }
     const p = predicted[i];
-    const name = fitText(
-      classNames[p] ?? String(p),
-      tile - 2 * padding,
-      scale,
-    );
-    const color = p === labels[i] ? RIGHT_COLOR : WRONG_COLOR;
-    const tx = ox + Math.floor((tile - textWidth(name, scale)) / 2);
-    const ty = oy + tile - band + padding;
-    drawText(out, name, tx, ty, color, scale);
+    return [
+      svgGrayImage(im, ox, oy, tile),
+      `<rect x="${ox}" y="${
+        oy + tile - band
+      }" width="${tile}" height="${band}" fill="black" fill-opacity="0.78"/>`,
+      svgText(
+        classNames[p] ?? String(p),
+        ox + tile / 2,
+        oy + tile - Math.round((band - size * 0.72) / 2),
+        {
+          size,
+          color: p === labels[i] ? PALETTE.right : PALETTE.wrong,
+          anchor: "middle",
+          maxWidth: tile - 2 * padding,
+        },
+      ),
+    ].join("");
   });
-  return out;
+  return svgDocument(layout.width, layout.height, PALETTE.dark, parts);
 }

@@ -113,8 +113,8 @@ export function resizeArea(
  * @example
  * ```ts
  * import { fitRgba } from "./resize.ts";
- * import { createImage } from "./raster.ts";
- * const img = fitRgba(createImage(1000, 500), 200);
+ * const photo = { width: 1000, height: 500, data: new Uint8Array(1000 * 500 * 4) };
+ * const img = fitRgba(photo, 200);
  * console.log(img.width, img.height); // 200 100
  * ```
  */

@@ -1,5 +1,5 @@
 /**
- * Test helper (not a test): a chart's HTML (`figureBundle`) put into a page
+ * Test helper (not a test): a chart's HTML (`chartMime`) put into a page
  * the way each front end puts an output there, in headless Chromium, with
  * plotly.js served only where a Jupyter server would serve the file next
  * to the notebook:
@@ -21,8 +21,9 @@
  *     deno run -A tests/jupyter/chart_loader.ts
  */
 import { join } from "node:path";
-import { figureBundle, PLOTLY_SRC } from "../../lib/display.ts";
-import { classBalanceFigure, topKFigure } from "../../lib/plots.ts";
+import { chartMime } from "../../lib/render/mime.ts";
+import { PLOTLY_SRC } from "../../lib/render/html.ts";
+import { classBalanceChart, topKChart } from "../../lib/charts.ts";
 import { launchChromium } from "../browser.ts";
 import { ROOT } from "../paths.ts";
 
@@ -37,8 +38,8 @@ const plotly = await Deno.readFile(
   join(ROOT, "node_modules", "plotly.js-dist-min", "plotly.min.js"),
 );
 const charts = [
-  figureBundle(classBalanceFigure([5, 7], ["Bag", "Coat"]), { id: "c-1" }),
-  figureBundle(topKFigure([0.2, 0.8], ["Bag", "Coat"], 2), { id: "c-2" }),
+  chartMime(classBalanceChart([5, 7], ["Bag", "Coat"]), { id: "c-1" }),
+  chartMime(topKChart([0.2, 0.8], ["Bag", "Coat"], 2), { id: "c-2" }),
 ].map((b) => b["text/html"] as string);
 
 /** JupyterLab's renderHTML, reduced to what matters for scripts and src. */

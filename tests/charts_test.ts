@@ -1,20 +1,40 @@
 import assert from "node:assert/strict";
 import {
-  classBalanceFigure,
-  confusionFigure,
-  escapeHtml,
-  figureHtml,
-  historyFigure,
-  liveTrainingFigure,
-  perClassAccuracyFigure,
-  pixelHistogramFigure,
-  type PlotlyFigure,
-  scriptSafe,
-  topKFigure,
-} from "../lib/plots.ts";
+  type Chart,
+  classBalanceChart,
+  confusionChart,
+  historyChart,
+  liveTrainingChart,
+  PALETTE,
+  pct,
+  perClassAccuracyChart,
+  pixelHistogramChart,
+  topKChart,
+} from "../lib/charts.ts";
+import { chartPage, escapeHtml, scriptSafe } from "../lib/render/html.ts";
+import { plotlyFigure } from "../lib/render/plotly.ts";
+import { vegaLiteSpec } from "../lib/render/vega.ts";
+import { describeChart } from "../lib/render/text.ts";
 import type { EpochRecord } from "../lib/types.ts";
 
 const NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat"];
+
+// Vega-Lite layers, read as loosely typed JSON.
+// deno-lint-ignore no-explicit-any
+type Layer = Record<string, any>;
+
+// The plotly figures the notebooks draw, of each chart definition.
+const historyFigure = (h: EpochRecord[]) => plotlyFigure(historyChart(h));
+const confusionFigure = (m: number[][], names: string[]) =>
+  plotlyFigure(confusionChart(m, names));
+const perClassAccuracyFigure = (acc: number[], names: string[]) =>
+  plotlyFigure(perClassAccuracyChart(acc, names));
+const classBalanceFigure = (counts: number[], names: string[]) =>
+  plotlyFigure(classBalanceChart(counts, names));
+const topKFigure = (p: number[], names: string[], k?: number) =>
+  plotlyFigure(topKChart(p, names, k));
+const pixelHistogramFigure = (h: number[]) =>
+  plotlyFigure(pixelHistogramChart(h));
 
 function history(epochs: number, withVal = true): EpochRecord[] {
   return Array.from({ length: epochs }, (_, i) => ({
@@ -133,14 +153,14 @@ Deno.test("topKFigure picks the k most probable classes in order", () => {
   assert.equal(yaxis.autorange, "reversed");
 });
 
-Deno.test("figureHtml embeds the source inline and loads nothing remote", () => {
-  const figures: PlotlyFigure[] = [
-    historyFigure(history(3)),
-    classBalanceFigure([1, 2, 3, 4, 5], NAMES),
+Deno.test("chartPage embeds the source inline and loads nothing remote", () => {
+  const charts: Chart[] = [
+    historyChart(history(3)),
+    classBalanceChart([1, 2, 3, 4, 5], NAMES),
   ];
   const source =
     "window.Plotly = { newPlot: function () {} }; // FAKE-PLOTLY-7f3a";
-  const html = figureHtml(figures, source, "Run <1> & co");
+  const html = chartPage(charts, source, "Run <1> & co");
   assert.match(html, /^<!DOCTYPE html>/);
   assert.ok(html.includes(source), "source embedded verbatim");
   assert.ok(html.includes("<title>Run &lt;1&gt; &amp; co</title>"));
@@ -151,12 +171,15 @@ Deno.test("figureHtml embeds the source inline and loads nothing remote", () => 
   assert.equal(html.match(/<div class="figure" id="figure-\d+">/g)?.length, 2);
   const json = html.match(/var figures = (.*);\n/)?.[1];
   assert.ok(json);
-  assert.deepEqual(JSON.parse(json), JSON.parse(JSON.stringify(figures)));
+  assert.deepEqual(
+    JSON.parse(json),
+    JSON.parse(JSON.stringify(charts.map(plotlyFigure))),
+  );
 });
 
-Deno.test("figureHtml keeps a </script> inside the source from closing the element", () => {
+Deno.test("chartPage keeps a </script> inside the source from closing the element", () => {
   const source = 'var s = "</script><script>alert(1)</script>"; /* <!-- */';
-  const html = figureHtml([], source, "t");
+  const html = chartPage([], source, "t");
   // Exactly the page's own two script elements.
   assert.equal(html.match(/<script>/g)?.length, 2);
   assert.equal(html.match(/<\/script>/gi)?.length, 2);
@@ -178,12 +201,14 @@ Deno.test("pixelHistogramFigure: one bar per value, log scale", () => {
   assert.throws(() => pixelHistogramFigure([1, 2]), RangeError);
 });
 
-Deno.test("liveTrainingFigure: running curves over fractional epochs, validation per epoch", () => {
+Deno.test("liveTrainingChart: running curves over fractional epochs, validation per epoch", () => {
   const points = [
     { x: 0.5, loss: 1.5, accuracy: 0.5 },
     { x: 1, loss: 1, accuracy: 0.7 },
   ];
-  const fig = liveTrainingFigure(points, history(1), 3, "Training: epoch 1/3");
+  const fig = plotlyFigure(
+    liveTrainingChart(points, history(1), 3, "Training: epoch 1/3"),
+  );
   assert.deepEqual(fig.data.map((t) => t.name), [
     "loss",
     "val_loss",
@@ -197,7 +222,7 @@ Deno.test("liveTrainingFigure: running curves over fractional epochs, validation
   assert.deepEqual((fig.layout.xaxis as { range: number[] }).range, [0, 3]);
   assert.deepEqual(fig.layout.title, { text: "Training: epoch 1/3" });
   // Before anything happened: still four (empty) traces to update later.
-  const empty = liveTrainingFigure([], [], 25);
+  const empty = plotlyFigure(liveTrainingChart([], [], 25));
   assert.equal(empty.data.length, 4);
   assert.ok(empty.data.every((t) => (t.x as unknown[]).length === 0));
 });
@@ -210,5 +235,108 @@ Deno.test("escapeHtml and scriptSafe make text safe for HTML and scripts", () =>
   assert.equal(
     scriptSafe('a = "</script>"; b = "<!--";'),
     'a = "\\x3C/script>"; b = "\\x3C!--";',
+  );
+});
+
+Deno.test("every colour comes from the one palette: training solid, validation dashed", () => {
+  const fig = historyFigure(history(2));
+  const lines = fig.data.map((t) => t.line as { color: string; dash: string });
+  assert.deepEqual(lines.map((l) => l.color), [
+    "#1f77b4",
+    "#ff7f0e",
+    "#1f77b4",
+    "#ff7f0e",
+  ]);
+  assert.deepEqual(lines.map((l) => l.dash), [
+    "solid",
+    "dash",
+    "solid",
+    "dash",
+  ]);
+  assert.equal(PALETTE.train, "#1f77b4");
+  // The confusion matrix: white text on the cells above half the largest
+  // count (55): 50, 55, 40, 48 and 41.
+  const m = [
+    [50, 2, 0, 1, 0],
+    [0, 55, 0, 0, 0],
+    [3, 0, 40, 0, 9],
+    [1, 1, 0, 48, 2],
+    [0, 0, 7, 3, 41],
+  ];
+  const notes = confusionFigure(m, NAMES).layout.annotations as Array<
+    { font: { color: string } }
+  >;
+  assert.equal(notes.filter((n) => n.font.color === "white").length, 5);
+});
+
+Deno.test("vegaLiteSpec: the history as two panels with titled axes, a legend of train and validation, gaps left out", () => {
+  const h = history(3);
+  h[1].val_loss = NaN;
+  const spec = vegaLiteSpec(historyChart(h), { width: 200, height: 100 });
+  assert.deepEqual(spec.title, { text: "Training history", anchor: "middle" });
+  const panels = spec.hconcat as Array<
+    { width: number; layer: Array<Layer> }
+  >;
+  assert.equal(panels.length, 2);
+  assert.equal(panels[0].width, 200);
+  const line = panels[0].layer[0];
+  assert.equal(line.mark.type, "line");
+  assert.equal(line.encoding.x.title, "epoch");
+  assert.equal(line.encoding.y.title, "loss");
+  assert.equal(panels[1].layer[0].encoding.y.title, "accuracy");
+  assert.deepEqual(line.encoding.color.scale, {
+    domain: ["train", "validation"],
+    range: ["#1f77b4", "#ff7f0e"],
+  });
+  assert.deepEqual(line.encoding.strokeDash.scale.range, [[1, 0], [6, 4]]);
+  // 3 loss points and 2 val_loss points: the NaN one is a gap.
+  const rows = line.data.values as Array<{ series: string; y: number }>;
+  assert.deepEqual(rows.map((r) => r.series), [
+    "loss",
+    "loss",
+    "loss",
+    "val_loss",
+    "val_loss",
+  ]);
+  assert.deepEqual(rows.map((r) => r.y), [1, 0.5, 1 / 3, 1.1, 1.1 / 3]);
+});
+
+Deno.test("vegaLiteSpec: bars keep their order and labels; the heatmap inks dark cells white", () => {
+  const bars = vegaLiteSpec(perClassAccuracyChart([0.5, 0.25], ["B", "A"]));
+  const layer = (bars.hconcat as Array<{ layer: Array<Layer> }>)[
+    0
+  ].layer;
+  assert.equal(layer[0].encoding.x.sort, null);
+  assert.deepEqual(
+    layer[1].data.values.map((r: { label: string }) => r.label),
+    [
+      "50.0%",
+      "25.0%",
+    ],
+  );
+  assert.equal(layer[0].encoding.y.axis.format, ".0%");
+  const heat = vegaLiteSpec(confusionChart([[9, 1], [4, 6]], ["a", "b"]));
+  const cells = (heat.hconcat as Array<{ layer: Array<Layer> }>)[
+    0
+  ].layer[1].data.values as Array<{ value: number; ink: string }>;
+  // Half of the largest count (9) is 4.5: 9 and 6 are white, 1 and 4 dark.
+  assert.deepEqual(cells.map((c) => c.ink === "white"), [
+    true,
+    false,
+    false,
+    true,
+  ]);
+});
+
+Deno.test("pct and describeChart", () => {
+  assert.equal(pct(0.5), "50.0%");
+  assert.equal(pct(0.03125, 2), "3.13%");
+  assert.equal(
+    describeChart(classBalanceChart([3, 4, 5], ["a", "b", "c"])),
+    "Examples per class (count: 3 points)",
+  );
+  assert.equal(
+    describeChart(historyChart(history(2, false))),
+    "Training history (loss: 2 points, accuracy: 2 points)",
   );
 });

@@ -1,7 +1,7 @@
 /**
  * Reads the minified plotly.js bundle of the npm package `plotly.js-dist-min`
  * (mapped in `deno.json`), to embed in standalone HTML pages with
- * `figureHtml` from `lib/plots.ts`, and writes it next to a notebook for
+ * `chartPage` from `html.ts`, and writes it next to a notebook for
  * the charts of the Jupyter kernel ({@link ensurePlotlyAsset}). This module does I/O: it needs read
  * permission for the project's `node_modules` directory, which exists once
  * `deno install` has run (the project uses `"nodeModulesDir": "auto"`).
@@ -16,58 +16,17 @@
  * @module
  */
 
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { join } from "node:path";
 import { writeFileAtomic } from "../files.ts";
+import { readPackageFile } from "./package_file.ts";
 
 const PACKAGE = "plotly.js-dist-min";
 const BUNDLE = "plotly.min.js";
 
 let cached: Promise<string> | undefined;
 
-/** Paths where the bundle may be, best guess first. */
-function candidates(): string[] {
-  const paths: string[] = [];
-  try {
-    // With a node_modules directory this resolves to the package's main file.
-    const resolved = import.meta.resolve(PACKAGE);
-    if (resolved.startsWith("file:")) {
-      const file = fileURLToPath(resolved);
-      paths.push(file.endsWith(".js") ? file : join(file, BUNDLE));
-    }
-  } catch {
-    // Not resolvable from here (no import map entry): fall back to searching.
-  }
-  // Walk up from this module and from the working directory to a
-  // node_modules directory holding the package.
-  const starts: string[] = [Deno.cwd()];
-  if (import.meta.url.startsWith("file:")) {
-    starts.unshift(dirname(fileURLToPath(import.meta.url)));
-  }
-  for (const start of starts) {
-    let dir = start;
-    for (;;) {
-      paths.push(join(dir, "node_modules", PACKAGE, BUNDLE));
-      const parent = dirname(dir);
-      if (parent === dir) break;
-      dir = parent;
-    }
-  }
-  return [...new Set(paths)];
-}
-
 async function load(): Promise<string> {
-  const tried = candidates();
-  for (const path of tried) {
-    try {
-      return await Deno.readTextFile(path);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-    }
-  }
-  throw new Error(
-    `Cannot find ${PACKAGE}/${BUNDLE}; run \`deno install\` in the project root to fill node_modules.`,
-  );
+  return new TextDecoder().decode(await readPackageFile(PACKAGE, BUNDLE));
 }
 
 /**
@@ -82,9 +41,10 @@ async function load(): Promise<string> {
  * @example
  * ```ts
  * import { plotlyJsSource } from "./plotly_source.ts";
- * import { figureHtml, classBalanceFigure } from "../plots.ts";
- * const html = figureHtml(
- *   [classBalanceFigure([3, 4], ["Bag", "Coat"])],
+ * import { chartPage } from "./html.ts";
+ * import { classBalanceChart } from "../charts.ts";
+ * const html = chartPage(
+ *   [classBalanceChart([3, 4], ["Bag", "Coat"])],
  *   await plotlyJsSource(),
  *   "Class balance",
  * );

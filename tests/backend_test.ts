@@ -10,12 +10,8 @@
  */
 import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
-import {
-  chooseThreads,
-  defaultThreads,
-  initWasmBackend,
-  tf,
-} from "../lib/mod.ts";
+import { initWasmBackend, tf } from "../lib/mod.ts";
+import { chooseThreads, defaultThreads } from "../lib/backend/mod.ts";
 import {
   batchNormTraining,
   batchNormTrainingAvailable,

@@ -10,18 +10,18 @@ import { gunzipSync, gzipSync } from "node:zlib";
 import {
   CLASS_NAMES,
   classificationReport,
-  DEBIAN_DIR,
-  decodePng,
   FAST_RECIPE,
   formatReport,
   initWasmBackend,
   loadFashionMnist,
-  loadModelDir,
   loadModelZip,
-  OUTPUT_FILES,
   predictSplit,
   takeFirst,
 } from "../lib/mod.ts";
+import { DEBIAN_DIR } from "../lib/data/load.ts";
+import { decodePng } from "../lib/image/png.ts";
+import { loadModelDir } from "../lib/model_zip.ts";
+import { OUTPUT_FILES } from "../lib/outputs.ts";
 import {
   intFlag,
   joinNegativeValues,

@@ -1,11 +1,7 @@
 import assert from "node:assert/strict";
 import {
   backendView,
-  base64,
-  type BatchProgress,
   buildMiniVGGNet,
-  chartFragment,
-  chartMime,
   chartView,
   CLASS_NAMES,
   classBalanceView,
@@ -14,17 +10,11 @@ import {
   confusionMatrix,
   confusionView,
   datasetView,
-  decodePng,
-  DISPLAY,
-  type DisplaySink,
-  encodePng,
   type EpochRecord,
   formatReport,
   historyView,
-  imageMime,
   initWasmBackend,
   LiveTrainingChart,
-  type MimeBundle,
   mistakesView,
   modelView,
   montageView,
@@ -32,10 +22,7 @@ import {
   perClassAccuracyView,
   pixelHistogramView,
   pixelStatistics,
-  PLOTLY_MIME,
-  PLOTLY_SRC,
   plotlyFigure,
-  plotlyPageScript,
   predictionsView,
   preparedView,
   prepareImage,
@@ -43,13 +30,28 @@ import {
   settingsView,
   show,
   type Split,
-  tableHtml,
-  tableText,
-  textMime,
   topKChart,
   topKView,
   View,
 } from "../lib/mod.ts";
+import { decodePng, encodePng } from "../lib/image/png.ts";
+import { DISPLAY, type DisplaySink } from "../lib/jupyter.ts";
+import {
+  base64,
+  chartFragment,
+  PLOTLY_SRC,
+  plotlyPageScript,
+  tableHtml,
+} from "../lib/render/html.ts";
+import {
+  chartMime,
+  imageMime,
+  type MimeBundle,
+  PLOTLY_MIME,
+  textMime,
+} from "../lib/render/mime.ts";
+import { tableText } from "../lib/render/text.ts";
+import { type BatchProgress } from "../lib/train.ts";
 import { createImage, fillRect } from "./rgba.ts";
 import type { LoaderPageReport } from "./jupyter/chart_loader.ts";
 import {

@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { PLOTLY_SRC } from "../lib/mod.ts";
+import { PLOTLY_SRC } from "../lib/render/html.ts";
 import { jupyterHome, type QueuedReport, runQueued } from "./jupyter/kernel.ts";
 import { ROOT, toFileUrl } from "./paths.ts";
 

@@ -1,13 +1,15 @@
 import assert from "node:assert/strict";
 import {
   buildMiniVGGNet,
-  forwardFlops,
   initWasmBackend,
-  layerTable,
   MINIVGGNET_PARAMS,
-  MINIVGGNET_TRAINABLE_PARAMS,
   tf,
 } from "../lib/mod.ts";
+import {
+  forwardFlops,
+  layerTable,
+  MINIVGGNET_TRAINABLE_PARAMS,
+} from "../lib/model.ts";
 import {
   BatchNormalization,
   batchNormalization,

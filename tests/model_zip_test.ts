@@ -5,14 +5,13 @@ import {
   buildMiniVGGNet,
   CLASS_NAMES,
   initWasmBackend,
-  loadModelDir,
   loadModelZip,
   modelMetadata,
   ModelZipError,
-  saveModelDir,
   saveModelZip,
   tf,
 } from "../lib/mod.ts";
+import { loadModelDir, saveModelDir } from "../lib/model_zip.ts";
 import {
   buildZip,
   concat,

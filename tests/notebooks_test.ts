@@ -10,13 +10,13 @@ import { join } from "node:path";
 import {
   buildMiniVGGNet,
   compileForRecipe,
-  decodePng,
   initWasmBackend,
   MINIVGGNET_PARAMS,
   type NotebookSettings,
   type Split,
   tf,
 } from "../lib/mod.ts";
+import { decodePng } from "../lib/image/png.ts";
 import {
   cellSource,
   cleanNotebook,

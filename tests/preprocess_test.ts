@@ -4,30 +4,28 @@ import jpeg from "jpeg-js";
 import {
   buildMiniVGGNet,
   classifyPixels,
-  decodeImage,
-  decodeJpeg,
-  distanceFromBackground,
-  encodePng,
-  fitRgba,
-  flattenAlpha,
-  grayToRgba,
   ImageError,
   initWasmBackend,
-  isJpeg,
   loadFashionMnist,
-  MAX_IMAGE_FILE_BYTES,
-  MAX_IMAGE_PIXELS,
-  PIXELS,
   predictSplit,
   prepareImage,
   prepareImageFile,
   probabilitiesOf,
-  readImageFile,
-  readImageHeader,
-  resizeArea,
   type RgbaImage,
   tf,
 } from "../lib/mod.ts";
+import { PIXELS } from "../lib/data/fashion_mnist.ts";
+import { MAX_IMAGE_PIXELS, readImageHeader } from "../lib/image/header.ts";
+import { decodeJpeg, isJpeg } from "../lib/image/jpeg.ts";
+import { encodePng } from "../lib/image/png.ts";
+import { fitRgba, grayToRgba, resizeArea } from "../lib/image/resize.ts";
+import {
+  decodeImage,
+  distanceFromBackground,
+  flattenAlpha,
+  MAX_IMAGE_FILE_BYTES,
+  readImageFile,
+} from "../lib/preprocess.ts";
 import { createImage, fillRect, type Rgb } from "./rgba.ts";
 import { blackPng, jpegClaiming } from "./fixtures/bombs.ts";
 import { ROOT } from "./paths.ts";

@@ -6,8 +6,6 @@
  */
 import assert from "node:assert/strict";
 import {
-  accuracyOf,
-  augmentedPixels,
   BEST_RECIPE,
   buildMiniVGGNet,
   describeRecipe,
@@ -15,18 +13,18 @@ import {
   holdoutSplit,
   initWasmBackend,
   learningRateAt,
-  recalibrateBatchNorm,
   recipeNamed,
   RECIPES,
   recipeSplits,
   runRecipe,
   SEED_RECIPE,
-  smoothedOneHot,
   type Split,
   tf,
   trainModel,
-  WeightAverage,
 } from "../lib/mod.ts";
+import { augmentedPixels, smoothedOneHot } from "../lib/augment.ts";
+import { accuracyOf } from "../lib/run.ts";
+import { recalibrateBatchNorm, WeightAverage } from "../lib/train.ts";
 import { makeRng } from "../lib/random.ts";
 
 await initWasmBackend();

@@ -4,12 +4,11 @@ import {
   describeSettings,
   FAST_RECIPE,
   limitSplits,
-  NOTEBOOK_OUT_DIR,
   notebookSettings,
-  QUICK_EPOCHS,
   SEED_RECIPE,
   type Split,
 } from "../lib/mod.ts";
+import { NOTEBOOK_OUT_DIR, QUICK_EPOCHS } from "../lib/settings.ts";
 
 const env = (vars: Record<string, string>) => (name: string) => vars[name];
 

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { firstOfEachClass, pixelStatistics } from "../lib/mod.ts";
+import { pixelStatistics } from "../lib/mod.ts";
+import { firstOfEachClass } from "../lib/image/class_grid.ts";
 
 Deno.test("pixelStatistics: mean, spread, black share, histogram, class means", () => {
   const s = pixelStatistics(

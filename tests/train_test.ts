@@ -1,15 +1,13 @@
 import assert from "node:assert/strict";
 import {
   buildMiniVGGNet,
-  DecayedMomentumSGD,
-  describeStop,
-  imagesToTensor,
   initWasmBackend,
-  labelsToOneHot,
   SEED_RECIPE,
   tf,
   trainModel,
 } from "../lib/mod.ts";
+import { DecayedMomentumSGD } from "../lib/optimizer.ts";
+import { describeStop, imagesToTensor, labelsToOneHot } from "../lib/train.ts";
 import { makeRng } from "../lib/random.ts";
 import { synthetic } from "./fixtures/synthetic.ts";
 import { onInterrupt, simulateInterrupt } from "../lib/interrupt.ts";

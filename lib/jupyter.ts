@@ -105,7 +105,7 @@ export async function preparePlotly(): Promise<boolean> {
  * ```
  */
 export interface ViewOptions {
-  /** The plain-text form (default: the bundle's `text/plain`). */
+  /** The plain-text form (default: the MIME bundle's `text/plain`). */
   text?: string;
   /** True for charts: plotly.js must be next to the notebook. */
   usesPlotly?: boolean;
@@ -207,7 +207,7 @@ export async function show(...views: View[]): Promise<void> {
 }
 
 /**
- * Where a live display sends its bundles: a new output (`update` false)
+ * Where a live display sends its MIME bundles: a new output (`update` false)
  * or a replacement of the output with the same `id` (`update` true).
  *
  * @example
@@ -256,7 +256,7 @@ export interface LiveChartOptions {
   minIntervalMs?: number;
   /** Most training points kept on the chart (default 400). */
   maxPoints?: number;
-  /** Where bundles go (default: the Jupyter kernel; outside it, the console). */
+  /** Where MIME bundles go (default: the Jupyter kernel; outside it, the console). */
   sink?: DisplaySink;
   /** Awaited at `close`, after the last update (default: `flushOutputs`). */
   flush?: () => Promise<unknown>;

@@ -190,7 +190,7 @@ export function settingsView(settings: NotebookSettings): View {
       ],
       ["epochs", settings.epochs],
       ["seed", settings.seed],
-      ["model bundle", settings.modelPath],
+      ["model zip", settings.modelPath],
     ],
   });
 }

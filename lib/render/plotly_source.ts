@@ -1,5 +1,5 @@
 /**
- * Reads the minified plotly.js bundle of the npm package `plotly.js-dist-min`
+ * Reads the minified plotly.js file of the npm package `plotly.js-dist-min`
  * (mapped in `deno.json`), to embed in standalone HTML pages with
  * `chartPage` from `html.ts`, and writes it next to a notebook for
  * the charts of the Jupyter kernel ({@link ensurePlotlyAsset}). This module does I/O: it needs read
@@ -21,12 +21,12 @@ import { writeFileAtomic } from "../files.ts";
 import { readPackageFile } from "./package_file.ts";
 
 const PACKAGE = "plotly.js-dist-min";
-const BUNDLE = "plotly.min.js";
+const FILE = "plotly.min.js";
 
 let cached: Promise<string> | undefined;
 
 async function load(): Promise<string> {
-  return new TextDecoder().decode(await readPackageFile(PACKAGE, BUNDLE));
+  return new TextDecoder().decode(await readPackageFile(PACKAGE, FILE));
 }
 
 /**

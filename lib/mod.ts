@@ -72,6 +72,7 @@ export { describeSplits, holdoutSplit } from "./splits.ts";
 export { type RecipeRun, recipeSplits, runRecipe } from "./run.ts";
 export {
   compileForRecipe,
+  describeStop,
   optimizerFor,
   trainModel,
   type TrainOptions,

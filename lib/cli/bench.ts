@@ -3,21 +3,41 @@
  * images/s at batch 32 and 128, inference images/s at batch 256 — as the
  * median of several timed windows after a warm-up, plus where a training
  * step's time goes (top kernels). Prints JSON. Random inputs: speed does not
- * depend on the data.
+ * depend on the data. With `--compare-pytorch`, the three measurements
+ * alternate window by window with the same model in PyTorch
+ * (`bench/pytorch_minivggnet.py`, same batch sizes and threads) and the JSON
+ * adds PyTorch's figures, the ratios ours ÷ PyTorch and the CPU model.
  *
  * @example
  * ```sh
  * deno task bench --windows 5
+ * deno task bench --compare-pytorch --windows 5
  * ```
  *
  * @module
  */
 import { tf } from "../tf.ts";
 import { initWasmBackend, useKernels } from "../backend/mod.ts";
-import { buildMiniVGGNet } from "../model.ts";
+import { buildMiniVGGNet, MINIVGGNET_PARAMS } from "../model.ts";
 import { compileForRecipe } from "../train.ts";
 import { SEED_RECIPE } from "../recipes.ts";
-import { intFlag, parseFlags, runMain } from "./args.ts";
+import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
+import {
+  alternate,
+  compareRates,
+  type Comparison,
+  formatComparisonTable,
+  median,
+  summarize,
+} from "./bench_compare.ts";
+import {
+  PYTORCH_WORKER,
+  PytorchError,
+  type PytorchWorker,
+  startPytorchWorker,
+} from "./pytorch_worker.ts";
+
+export { median };
 
 const HELP = `Benchmark MiniVGGNet on the WASM backend; prints JSON.
 
@@ -26,23 +46,16 @@ Usage: deno task bench [options]
 Options:
   --windows N     timed windows per measurement, median reported (default 5)
   --seconds S     minimum length of one window in seconds (default 2)
-  --threads N     compute threads for the WASM backend (default: all cores, up to 8)
+  --threads N     compute threads for the WASM backend, and for PyTorch with
+                  --compare-pytorch (default: all cores, up to 8)
+  --compare-pytorch
+                  alternate each measurement's windows with the same model in
+                  PyTorch (Debian's python3-torch) and print the ratios
+  --python PATH   the Python that runs PyTorch (default /usr/bin/python3; the
+                  task may run only that one)
   -h, --help      show this help`;
 
-/**
- * Median of numbers.
- *
- * @example
- * ```ts
- * import { median } from "./bench.ts";
- * median([3, 1, 2]); // 2
- * ```
- */
-export function median(values: number[]): number {
-  const s = [...values].sort((a, b) => a - b);
-  const m = Math.floor(s.length / 2);
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-}
+const DEFAULT_PYTHON = "/usr/bin/python3";
 
 interface Measurement {
   batch: number;
@@ -52,33 +65,42 @@ interface Measurement {
   windows: number[];
 }
 
-/** Runs `step` (which processes `batch` images) in timed windows; images/s per window. */
+type Step = () => Promise<void> | void;
+
+/** One timed window of ≥ `minSeconds` running `step` (which processes `batch` images); images/s. */
+async function timedWindow(
+  batch: number,
+  minSeconds: number,
+  step: Step,
+): Promise<number> {
+  let images = 0;
+  const start = performance.now();
+  while (performance.now() - start < minSeconds * 1000) {
+    await step();
+    images += batch;
+  }
+  return images / ((performance.now() - start) / 1000);
+}
+
+/** Warm-up: operator creation, weight packing, heap growth. */
+async function warmUp(step: Step): Promise<void> {
+  await step();
+  await step();
+}
+
+/** Runs `step` (which processes `batch` images) in timed windows after a warm-up. */
 async function measure(
   batch: number,
   windows: number,
   minSeconds: number,
-  step: () => Promise<void> | void,
+  step: Step,
 ): Promise<Measurement> {
-  await step(); // warm-up: operator creation, weight packing, heap growth
-  await step();
+  await warmUp(step);
   const rates: number[] = [];
   for (let w = 0; w < windows; w++) {
-    let images = 0;
-    const start = performance.now();
-    while (performance.now() - start < minSeconds * 1000) {
-      await step();
-      images += batch;
-    }
-    rates.push(images / ((performance.now() - start) / 1000));
+    rates.push(await timedWindow(batch, minSeconds, step));
   }
-  const round = (x: number) => Math.round(x * 10) / 10;
-  return {
-    batch,
-    median: round(median(rates)),
-    min: round(Math.min(...rates)),
-    max: round(Math.max(...rates)),
-    windows: rates.map(round),
-  };
+  return { batch, ...summarize(rates) };
 }
 
 function randomBatch(batch: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
@@ -91,37 +113,130 @@ function randomBatch(batch: number): { x: tf.Tensor4D; y: tf.Tensor2D } {
   }));
 }
 
-async function trainingRate(
-  batch: number,
-  windows: number,
-  seconds: number,
-): Promise<Measurement> {
+/** A model and a batch to time: one training or inference step on it, and cleaning up. */
+interface Workload {
+  step: Step;
+  dispose(): void;
+}
+
+/** A training step of the seed recipe at `batch`. */
+function trainingWorkload(batch: number): Workload {
   const model = buildMiniVGGNet({ seed: 1 });
   compileForRecipe(model, SEED_RECIPE);
   const { x, y } = randomBatch(batch);
-  const result = await measure(batch, windows, seconds, async () => {
-    await model.trainOnBatch(x, y);
-  });
-  tf.dispose([x, y]);
-  model.dispose();
-  return result;
+  return {
+    step: async () => {
+      await model.trainOnBatch(x, y);
+    },
+    dispose: () => {
+      tf.dispose([x, y]);
+      model.dispose();
+    },
+  };
 }
 
-async function inferenceRate(
+/** Inference at `batch`, the probabilities read back. */
+function inferenceWorkload(batch: number): Workload {
+  const model = buildMiniVGGNet({ seed: 1 });
+  const { x, y } = randomBatch(batch);
+  return {
+    step: () => {
+      const out = model.predict(x, { batchSize: batch }) as tf.Tensor;
+      out.dataSync();
+      out.dispose();
+    },
+    dispose: () => {
+      tf.dispose([x, y]);
+      model.dispose();
+    },
+  };
+}
+
+async function measureWorkload(
+  workload: Workload,
   batch: number,
   windows: number,
   seconds: number,
 ): Promise<Measurement> {
-  const model = buildMiniVGGNet({ seed: 1 });
-  const { x, y } = randomBatch(batch);
-  const result = await measure(batch, windows, seconds, () => {
-    const out = model.predict(x, { batchSize: batch }) as tf.Tensor;
-    out.dataSync();
-    out.dispose();
-  });
-  tf.dispose([x, y]);
-  model.dispose();
-  return result;
+  try {
+    return await measure(batch, windows, seconds, workload.step);
+  } finally {
+    workload.dispose();
+  }
+}
+
+/** The three measurements of the bench: what, batch, and our workload. */
+const MEASUREMENTS = [
+  {
+    key: "training_batch32",
+    op: "train",
+    batch: 32,
+    label: "training, batch 32",
+  },
+  {
+    key: "training_batch128",
+    op: "train",
+    batch: 128,
+    label: "training, batch 128",
+  },
+  {
+    key: "inference_batch256",
+    op: "infer",
+    batch: 256,
+    label: "inference, batch 256",
+  },
+] as const;
+
+function workloadFor(op: "train" | "infer", batch: number): Workload {
+  return op === "train" ? trainingWorkload(batch) : inferenceWorkload(batch);
+}
+
+/**
+ * Each measurement in alternating windows, ours then PyTorch's, after both
+ * have warmed up (the worker warms up on its first window of an op and batch).
+ */
+async function compareWithPytorch(
+  worker: PytorchWorker,
+  windows: number,
+  seconds: number,
+  log: (m: string) => void,
+): Promise<Record<(typeof MEASUREMENTS)[number]["key"], Comparison>> {
+  const out = {} as Record<(typeof MEASUREMENTS)[number]["key"], Comparison>;
+  for (const { key, op, batch, label } of MEASUREMENTS) {
+    log(
+      `${label}, alternating with PyTorch (${windows} windows each of ≥ ${seconds}s)…`,
+    );
+    const ours = workloadFor(op, batch);
+    try {
+      await warmUp(ours.step);
+      const rates = await alternate(windows, {
+        ours: () => timedWindow(batch, seconds, ours.step),
+        theirs: () => worker.window(op, batch, seconds),
+      });
+      out[key] = compareRates(rates.ours, rates.theirs);
+    } finally {
+      ours.dispose();
+    }
+  }
+  return out;
+}
+
+/** Starts the worker and checks it runs the same model on the same threads. */
+async function startCheckedWorker(
+  python: string,
+  threads: number,
+): Promise<PytorchWorker> {
+  const worker = await startPytorchWorker({ python, threads });
+  const { params, threads: theirThreads } = worker.hello;
+  if (params !== MINIVGGNET_PARAMS || theirThreads !== threads) {
+    await worker.close();
+    throw new PytorchError(
+      params !== MINIVGGNET_PARAMS
+        ? `The PyTorch model (${PYTORCH_WORKER}) has ${params} parameters where ours has ${MINIVGGNET_PARAMS}, so they are not the same model and the bench does not compare them; make its layers match lib/model.ts.`
+        : `PyTorch runs on ${theirThreads} threads where ours runs on ${threads}, so the bench does not compare them; choose a count both can use with --threads.`,
+    );
+  }
+  return worker;
 }
 
 /**
@@ -197,6 +312,8 @@ async function main(): Promise<void> {
     windows: { type: "string" },
     seconds: { type: "string" },
     threads: { type: "string" },
+    "compare-pytorch": { type: "boolean" },
+    python: { type: "string" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -206,14 +323,44 @@ async function main(): Promise<void> {
   const windows = intFlag("--windows", values.windows, 1) ?? 5;
   const seconds = intFlag("--seconds", values.seconds, 1) ?? 2;
   const threads = intFlag("--threads", values.threads, 1);
+  const compare = values["compare-pytorch"] ?? false;
+  if (values.python !== undefined && !compare) {
+    throw new UsageError("--python is for --compare-pytorch (see --help).");
+  }
   const backend = await initWasmBackend({ threads });
   const log = (m: string) => console.error(`bench: ${m}`);
-  log(`training, batch 32 (${windows} windows of ≥ ${seconds}s)…`);
-  const train32 = await trainingRate(32, windows, seconds);
-  log("training, batch 128…");
-  const train128 = await trainingRate(128, windows, seconds);
-  log("inference, batch 256…");
-  const infer256 = await inferenceRate(256, windows, seconds);
+  const worker = compare
+    ? await startCheckedWorker(values.python ?? DEFAULT_PYTHON, backend.threads)
+    : undefined;
+  let pytorch: Awaited<ReturnType<typeof compareWithPytorch>> | undefined;
+  let train32: Measurement, train128: Measurement, infer256: Measurement;
+  if (worker) {
+    try {
+      pytorch = await compareWithPytorch(worker, windows, seconds, log);
+    } finally {
+      await worker.close();
+    }
+    train32 = { batch: 32, ...pytorch.training_batch32.ours };
+    train128 = { batch: 128, ...pytorch.training_batch128.ours };
+    infer256 = { batch: 256, ...pytorch.inference_batch256.ours };
+  } else {
+    log(`training, batch 32 (${windows} windows of ≥ ${seconds}s)…`);
+    train32 = await measureWorkload(trainingWorkload(32), 32, windows, seconds);
+    log("training, batch 128…");
+    train128 = await measureWorkload(
+      trainingWorkload(128),
+      128,
+      windows,
+      seconds,
+    );
+    log("inference, batch 256…");
+    infer256 = await measureWorkload(
+      inferenceWorkload(256),
+      256,
+      windows,
+      seconds,
+    );
+  }
   log("profiling one training step at batch 32…");
   const kernels = await topKernels(32);
   log("baseline vs project kernels, training batch 32, alternating windows…");
@@ -235,12 +382,66 @@ async function main(): Promise<void> {
       },
       deno: Deno.version.deno,
       tfjs: tf.version.tfjs,
+      ...(worker && pytorch
+        ? pytorchSection(worker, pytorch, windows, seconds)
+        : {}),
     },
     null,
     2,
   ));
+  if (worker && pytorch) {
+    console.error(
+      `\nMiniVGGNet, ours (tfjs-wasm ${tf.version.tfjs}) vs PyTorch ${worker.hello.torch}, ${backend.threads} threads each, on ${worker.hello.cpu}; alternating windows of ≥ ${seconds}s, ${windows} each:\n` +
+        formatComparisonTable({
+          "training, batch 32": pytorch.training_batch32,
+          "training, batch 128": pytorch.training_batch128,
+          "inference, batch 256": pytorch.inference_batch256,
+        }),
+    );
+  }
+}
+
+/** The JSON fields `--compare-pytorch` adds: the CPU, PyTorch's figures and the ratios. */
+function pytorchSection(
+  worker: PytorchWorker,
+  c: Awaited<ReturnType<typeof compareWithPytorch>>,
+  windows: number,
+  seconds: number,
+) {
+  const { hello } = worker;
+  const side = (batch: number, s: Comparison["theirs"]) => ({ batch, ...s });
+  const ratio = (batch: number, x: Comparison) => {
+    const brief = ({ median, min, max }: Comparison["ours"]) => ({
+      median,
+      min,
+      max,
+    });
+    return { batch, ...x.ratio, ours: brief(x.ours), pytorch: brief(x.theirs) };
+  };
+  return {
+    cpu: hello.cpu,
+    pytorch: {
+      torch: hello.torch,
+      python: hello.python,
+      threads: hello.threads,
+      interop_threads: hello.interop_threads,
+      params: hello.params,
+      training: {
+        batch32: side(32, c.training_batch32.theirs),
+        batch128: side(128, c.training_batch128.theirs),
+      },
+      inference: { batch256: side(256, c.inference_batch256.theirs) },
+    },
+    ours_vs_pytorch: {
+      what:
+        `images/s ours ÷ PyTorch's, same model, batch sizes and threads; ${windows} windows of ≥ ${seconds}s each side, alternating ours/PyTorch's; median, min and max of the ratios of adjacent windows, and the ratio of the two medians`,
+      training_batch32: ratio(32, c.training_batch32),
+      training_batch128: ratio(128, c.training_batch128),
+      inference_batch256: ratio(256, c.inference_batch256),
+    },
+  };
 }
 
 if (import.meta.main) {
-  await runMain(main);
+  await runMain(main, (e) => e instanceof PytorchError);
 }

@@ -53,6 +53,36 @@ const SHORT =
 const MASKED = /read requests|unrecognised content at end/;
 
 /**
+ * The chunks of `png` after its signature, in order, up to `IEND`; `null`
+ * where a chunk runs past the end of the file (the last item then).
+ * `checked` is what the chunk's `crc` covers: its type and body.
+ */
+function* chunksOf(
+  png: Uint8Array,
+): Generator<
+  { type: string; body: Uint8Array; checked: Uint8Array; crc: number } | null
+> {
+  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
+  for (let at = 8; at < png.length;) {
+    const length = at + 12 <= png.length ? view.getUint32(at) : Infinity;
+    if (at + 12 + length > png.length) {
+      yield null;
+      return;
+    }
+    const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
+    yield {
+      type,
+      body: png.subarray(at + 8, at + 8 + length),
+      checked: png.subarray(at + 4, at + 8 + length),
+      crc: view.getUint32(at + 8 + length),
+    };
+    if (type === "IEND") return;
+    at += 12 + length;
+  }
+  yield null;
+}
+
+/**
  * Why `pngjs` could not read `png`, as a short reason. Its synchronous
  * reader reports most problems as "unrecognised content at end of stream"
  * or "read requests waiting on finished stream", so the file's chunks are
@@ -60,20 +90,14 @@ const MASKED = /read requests|unrecognised content at end/;
  * match, a header PNG does not have, a missing end.
  */
 function diagnose(png: Uint8Array, message: string): string {
-  const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const [depth, colorType, interlace] = [png[24], png[25], png[28]];
   if (!DEPTHS[colorType]?.includes(depth) || interlace > 1) {
     return `its header gives colour type ${colorType}, bit depth ${depth} and interlace method ${interlace}, which PNG does not have`;
   }
-  for (let at = 8; at < png.length;) {
-    if (at + 12 > png.length) return TRUNCATED;
-    const length = view.getUint32(at);
-    const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
-    if (at + 12 + length > png.length) {
-      return TRUNCATED;
-    }
-    const crc = view.getUint32(at + 8 + length);
-    if (crc32(png.subarray(at + 4, at + 8 + length)) !== crc) {
+  for (const chunk of chunksOf(png)) {
+    if (chunk === null) return TRUNCATED;
+    const { type, checked, crc } = chunk;
+    if (crc32(checked) !== crc) {
       return `the checksum of its ${type} chunk does not match, so the file is damaged`;
     }
     if (type === "IEND") {
@@ -81,7 +105,6 @@ function diagnose(png: Uint8Array, message: string): string {
         ? "its image data is damaged"
         : `its image data is damaged: ${message.replace(/\.$/, "")}`;
     }
-    at += 12 + length;
   }
   return TRUNCATED;
 }
@@ -140,12 +163,9 @@ function rawLength(
 function imageDataShort(png: Uint8Array): boolean {
   const view = new DataView(png.buffer, png.byteOffset, png.byteLength);
   const parts: Uint8Array[] = [];
-  for (let at = 8; at + 12 <= png.length;) {
-    const length = view.getUint32(at);
-    const type = String.fromCharCode(...png.subarray(at + 4, at + 8));
-    if (type === "IDAT") parts.push(png.subarray(at + 8, at + 8 + length));
-    if (type === "IEND") break;
-    at += 12 + length;
+  for (const chunk of chunksOf(png)) {
+    if (chunk === null || chunk.type === "IEND") break;
+    if (chunk.type === "IDAT") parts.push(chunk.body);
   }
   const needed = rawLength(
     view.getUint32(16),

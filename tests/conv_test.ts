@@ -6,7 +6,10 @@
  */
 import assert from "node:assert/strict";
 import { initWasmBackend, tf } from "../lib/mod.ts";
-import { winogradApplies } from "../lib/backend/kernels/conv2d.ts";
+import {
+  winogradApplies,
+  winogradPlan,
+} from "../lib/backend/kernels/conv2d.ts";
 import { pointerOf, simdKernels, simdPool } from "../lib/backend/simd/mod.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
@@ -69,12 +72,17 @@ function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
   const k = simdKernels(backend);
   const [N, H, W, C] = x.shape;
   const Co = w.shape[3];
-  const T = 48;
-  const tiles = N * Math.ceil(H / 2) * Math.ceil(W / 2);
-  const U = tf.zeros([16 * C * Co]);
-  const scratch = tf.zeros([16 * T * (C + Co)]);
+  const { T, blocks, filterFloats, blockFloats } = winogradPlan(x.shape, Co);
+  const U = tf.zeros([filterFloats]);
+  const scratch = tf.zeros([blockFloats]);
   const out = tf.zeros([N, H, W, Co]);
-  k.winogradFilter(pointerOf(backend, w), pointerOf(backend, U), C, Co);
+  k.winogradFilter(
+    pointerOf(backend, w),
+    pointerOf(backend, U),
+    C,
+    Co,
+    pointerOf(backend, scratch),
+  );
   k.winogradConv3x3(
     pointerOf(backend, x),
     pointerOf(backend, U),
@@ -89,7 +97,7 @@ function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
     0,
     T,
     0,
-    Math.ceil(tiles / T),
+    blocks,
   );
   const values = out.dataSync() as Float32Array;
   tf.dispose([U, scratch, out]);
@@ -119,7 +127,7 @@ Deno.test("a kernel that fails in the pool throws once, and the pool keeps worki
   const pool = simdPool(backend);
   const x = tf.ones([1, 4, 4, 4]) as tf.Tensor4D;
   const w = tf.ones([3, 3, 4, 8]) as tf.Tensor4D;
-  const U = tf.zeros([16 * 4 * 8]);
+  const U = tf.zeros([36 * 4 * 8]);
   const out = tf.zeros([1, 4, 4, 8]);
   // A scratch pointer past the end of memory traps in every block.
   const beyond = 2 ** 32 - 1024;

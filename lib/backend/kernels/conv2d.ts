@@ -2,12 +2,14 @@
  * `Conv2D` and `FusedConv2D` for the WASM backend, and the Winograd filter
  * gradient. The 3×3, stride-1, "same" convolutions that make up MiniVGGNet
  * (and their input gradients, which are such convolutions too) run on this
- * project's Winograd F(2×2, 3×3) kernels on every thread of the kernel pool
+ * project's Winograd F(4×4, 3×3) kernel on every thread of the kernel pool
  * (`simd/pool.ts`); every other geometry goes to the stock XNNPACK kernel.
+ * The filter gradient is a Winograd F(2×2, 3×3) sum.
  *
- * Winograd does 16 multiplies per 2×2 output tile and channel pair where a
- * direct convolution does 36. Its rounding differs from a direct sum by a few units in the last place of
- * the values' scale (tests compare it with the CPU backend).
+ * F(4×4, 3×3) does 36 multiplies per 4×4 output tile and channel pair where
+ * a direct convolution does 144 (F(2×2, 3×3): 64). Its rounding differs
+ * from a direct sum by a few millionths of the values' scale (tests compare
+ * it with the CPU backend).
  *
  * @module
  */
@@ -15,8 +17,10 @@ import { tf } from "../../tf.ts";
 import { pointerOf, simdKernels, simdPool } from "../simd/mod.ts";
 import { type KernelArgs, release, runStock, type TensorInfo } from "./util.ts";
 
-/** Output tiles per block: a multiple of 6 (the product's row step). */
-const TILES_PER_BLOCK = 48;
+/** 4×4 output tiles per block of the forward kernel: a multiple of 6 (the product's row step). */
+const TILES_PER_BLOCK = 36;
+/** 2×2 output tiles per block of the filter gradient: a multiple of 6. */
+const GRAD_TILES_PER_BLOCK = 48;
 /** Blocks of images the filter gradient is summed over, at most. */
 const FILTER_GRAD_BLOCKS = 8;
 
@@ -59,6 +63,34 @@ export function winogradApplies(
     info.outHeight === xShape[1] && info.outWidth === xShape[2];
 }
 
+/**
+ * How the forward Winograd kernel cuts an [N, H, W, C] ⊛ [3, 3, C, Co]
+ * convolution: `T` tiles per block, `blocks` blocks of the `tiles` 4×4
+ * output tiles, the transformed filter's floats, and the scratch floats one
+ * thread needs for a block.
+ */
+export function winogradPlan(
+  [N, H, W, C]: number[],
+  Co: number,
+): {
+  T: number;
+  tiles: number;
+  blocks: number;
+  filterFloats: number;
+  blockFloats: number;
+} {
+  const T = TILES_PER_BLOCK;
+  const tiles = N * Math.ceil(H / 4) * Math.ceil(W / 4);
+  return {
+    T,
+    tiles,
+    blocks: Math.ceil(tiles / T),
+    filterFloats: 36 * C * Co,
+    // V and M, 36 planes of T tiles each, and the transforms' 36 vectors.
+    blockFloats: 36 * T * (C + Co) + 144,
+  };
+}
+
 /** out = act(x ⊛ filter + bias) by Winograd; see {@link winogradApplies}. */
 function winograd(
   backend: KernelArgs["backend"],
@@ -71,18 +103,17 @@ function winograd(
   const Co = filter.shape[3];
   const kernels = simdKernels(backend);
   const pool = simdPool(backend);
-  const T = TILES_PER_BLOCK;
-  const blockFloats = 16 * T * (C + Co);
+  const { T, blocks, filterFloats, blockFloats } = winogradPlan(x.shape, Co);
   const out = backend.makeOutput([N, H, W, Co], "float32");
-  const U = backend.makeOutput([16 * C * Co], "float32");
+  const U = backend.makeOutput([filterFloats], "float32");
   const scratch = backend.makeOutput([pool.threads * blockFloats], "float32");
   kernels.winogradFilter(
     pointerOf(backend, filter),
     pointerOf(backend, U),
     C,
     Co,
+    pointerOf(backend, scratch),
   );
-  const tiles = N * Math.ceil(H / 2) * Math.ceil(W / 2);
   pool.run(
     "winogradConv3x3",
     [
@@ -101,7 +132,7 @@ function winograd(
     ],
     4,
     4 * blockFloats,
-    Math.ceil(tiles / T),
+    blocks,
   );
   release(backend, U, scratch);
   return out;
@@ -123,7 +154,7 @@ export function winogradFilterGrad(
   const Co = dy.shape[3];
   const kernels = simdKernels(backend);
   const pool = simdPool(backend);
-  const T = TILES_PER_BLOCK;
+  const T = GRAD_TILES_PER_BLOCK;
   const blockFloats = 16 * T * (C + Co);
   const G = Math.ceil(N / FILTER_GRAD_BLOCKS);
   const blocks = Math.ceil(N / G);

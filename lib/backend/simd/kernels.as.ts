@@ -401,11 +401,13 @@ export function momentumUpdate(
 }
 
 // ---------------------------------------------------------------------------
-// 3×3 convolution by Winograd F(2×2, 3×3) (Lavin & Gray, 2015): each 2×2
-// output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for its 4×4 input patch d, so
-// the products are 16 small matrix products per block of tiles, with 16
-// multiplies per 4 outputs and channel instead of 36. Channels are the
-// SIMD lanes; the products use fused multiply-add (relaxed SIMD).
+// 3×3 convolutions by Winograd's minimal filtering (Lavin & Gray, 2015):
+// each output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for its input patch d, so
+// the work is a few small matrix products per block of tiles. The forward
+// pass uses F(4×4, 3×3) (below), the filter gradient F(2×2, 3×3) (2×2 tiles
+// of 4×4 patches: 16 multiplies per 4 outputs and channel instead of 36).
+// Channels are the SIMD lanes; the products use fused multiply-add (relaxed
+// SIMD).
 
 // @ts-ignore: decorator
 @inline
@@ -417,54 +419,6 @@ function fma(a: v128, b: v128, c: v128): v128 {
 @inline
 function ld(p: usize): v128 {
   return v128.load(p);
-}
-
-/** Stores row x (x0 x1 x2) · Gᵀ, four values `plane` bytes apart. */
-// @ts-ignore: decorator
-@inline
-function storeRowGt(o: usize, plane: usize, x0: v128, x1: v128, x2: v128, half: v128): void {
-  const s = f32x4.add(x0, x2);
-  v128.store(o, x0);
-  v128.store(o + plane, f32x4.mul(f32x4.add(s, x1), half));
-  v128.store(o + 2 * plane, f32x4.mul(f32x4.sub(s, x1), half));
-  v128.store(o + 3 * plane, x2);
-}
-
-/**
- * The transformed filter U[ξ][ci][co] = (G g Gᵀ)[ξ] of a 3×3 filter g in
- * HWIO layout [3, 3, C, Co]; Co a multiple of 4. U holds 16·C·Co floats.
- */
-export function winogradFilter(w: usize, U: usize, C: i32, Co: i32): void {
-  const plane = <usize>C * <usize>Co << 2;
-  const half = f32x4.splat(0.5);
-  for (let ci = 0; ci < C; ci++) {
-    for (let co = 0; co < Co; co += 4) {
-      const at = (<usize>ci * <usize>Co + <usize>co) << 2;
-      const g = w + at;
-      const g00 = ld(g), g01 = ld(g + plane), g02 = ld(g + 2 * plane);
-      const g10 = ld(g + 3 * plane), g11 = ld(g + 4 * plane), g12 = ld(g + 5 * plane);
-      const g20 = ld(g + 6 * plane), g21 = ld(g + 7 * plane), g22 = ld(g + 8 * plane);
-      // G g: rows g0, (g0 + g1 + g2)/2, (g0 − g1 + g2)/2, g2.
-      const s0 = f32x4.add(g00, g20), s1 = f32x4.add(g01, g21), s2 = f32x4.add(g02, g22);
-      const o = U + at;
-      storeRowGt(o, plane, g00, g01, g02, half);
-      storeRowGt(
-        o + 4 * plane, plane,
-        f32x4.mul(f32x4.add(s0, g10), half),
-        f32x4.mul(f32x4.add(s1, g11), half),
-        f32x4.mul(f32x4.add(s2, g12), half),
-        half,
-      );
-      storeRowGt(
-        o + 8 * plane, plane,
-        f32x4.mul(f32x4.sub(s0, g10), half),
-        f32x4.mul(f32x4.sub(s1, g11), half),
-        f32x4.mul(f32x4.sub(s2, g12), half),
-        half,
-      );
-      storeRowGt(o + 12 * plane, plane, g20, g21, g22, half);
-    }
-  }
 }
 
 /** Four channels of pixel (y, x) of an image, zero outside it. */
@@ -535,36 +489,157 @@ function transformInput(
   }
 }
 
+// ---------------------------------------------------------------------------
+// The forward convolution (and so the input gradient) by Winograd
+// F(4×4, 3×3), interpolation points 0, ±1, ±2, ∞ (Lavin & Gray, 2015):
+// each 4×4 output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for its 6×6 input
+// patch d, 36 multiplies per 16 outputs and channel pair instead of 144.
+//
+//   Bᵀ = [4  0 −5  0 1 0]   G = [ 1/4    0     0  ]   Aᵀ = [1 1  1 1  1 0]
+//        [0 −4 −4  1 1 0]       [−1/6 −1/6  −1/6 ]        [0 1 −1 2 −2 0]
+//        [0  4 −4 −1 1 0]       [−1/6  1/6  −1/6 ]        [0 1  1 4  4 0]
+//        [0 −2 −1  2 1 0]       [1/24  1/12  1/6 ]        [0 1 −1 8 −8 1]
+//        [0  2 −1 −2 1 0]       [1/24 −1/12  1/6 ]
+//        [0  4  0 −5 0 1]       [ 0     0     1  ]
+
+/** Stores Bᵀ x for x = (x0 … x5): six values `step` bytes apart. */
+// @ts-ignore: decorator
+@inline
+function storeBt6(
+  o: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128,
+): void {
+  const four = f32x4.splat(4), five = f32x4.splat(5), two = f32x4.splat(2);
+  const a = f32x4.add(x3, x4), b = f32x4.add(x1, x2);
+  const c = f32x4.sub(x4, x3), d = f32x4.sub(x1, x2);
+  const e = f32x4.sub(x4, x2), f = f32x4.sub(x3, x1);
+  v128.store(o, f32x4.add(f32x4.sub(f32x4.mul(four, x0), f32x4.mul(five, x2)), x4));
+  v128.store(o + step, f32x4.sub(a, f32x4.mul(four, b)));
+  v128.store(o + 2 * step, f32x4.add(c, f32x4.mul(four, d)));
+  v128.store(o + 3 * step, f32x4.add(e, f32x4.mul(two, f)));
+  v128.store(o + 4 * step, f32x4.sub(e, f32x4.mul(two, f)));
+  v128.store(o + 5 * step, f32x4.add(f32x4.sub(f32x4.mul(four, x1), f32x4.mul(five, x3)), x5));
+}
+
+/** Stores G x for x = (x0 x1 x2): six values `step` bytes apart. */
+// @ts-ignore: decorator
+@inline
+function storeG6(o: usize, step: usize, x0: v128, x1: v128, x2: v128): void {
+  const s = f32x4.add(x0, x2);
+  const sixth = f32x4.splat(<f32>1 / 6);
+  const p = f32x4.add(f32x4.mul(x0, f32x4.splat(<f32>1 / 24)), f32x4.mul(x2, f32x4.splat(<f32>1 / 6)));
+  const q = f32x4.mul(x1, f32x4.splat(<f32>1 / 12));
+  v128.store(o, f32x4.mul(x0, f32x4.splat(0.25)));
+  v128.store(o + step, f32x4.neg(f32x4.mul(f32x4.add(s, x1), sixth)));
+  v128.store(o + 2 * step, f32x4.neg(f32x4.mul(f32x4.sub(s, x1), sixth)));
+  v128.store(o + 3 * step, f32x4.add(p, q));
+  v128.store(o + 4 * step, f32x4.sub(p, q));
+  v128.store(o + 5 * step, x2);
+}
+
+/**
+ * The transformed filter U[ξ][ci][co] = (G g Gᵀ)[ξ], ξ = 6·row + column,
+ * of a 3×3 filter g in HWIO layout [3, 3, C, Co]; Co a multiple of 4.
+ * U holds 36·C·Co floats; `tmp` 18·4 floats of scratch.
+ */
+export function winogradFilter(w: usize, U: usize, C: i32, Co: i32, tmp: usize): void {
+  const plane = <usize>C * <usize>Co << 2;
+  for (let ci = 0; ci < C; ci++) {
+    for (let co = 0; co < Co; co += 4) {
+      const at = (<usize>ci * <usize>Co + <usize>co) << 2;
+      const g = w + at;
+      // G g, column by column: tmp[6·row + column] for columns 0…2.
+      for (let kx = 0; kx < 3; kx++) {
+        const p = g + <usize>kx * plane;
+        storeG6(tmp + (<usize>kx << 4), 48, ld(p), ld(p + 3 * plane), ld(p + 6 * plane));
+      }
+      // Then each row of G g times Gᵀ.
+      for (let r = 0; r < 6; r++) {
+        const p = tmp + <usize>r * 48;
+        storeG6(U + at + <usize>(6 * r) * plane, plane, ld(p), ld(p + 16), ld(p + 32));
+      }
+    }
+  }
+}
+
+/**
+ * V[ξ][t − t0][c] = (Bᵀ d B)[ξ] for tiles [t0, t1) of x [N, H, W, C], d
+ * being each 4×4 output tile's 6×6 input patch (zero outside the image).
+ * `tmp` holds 36·4 floats.
+ */
+function transformInput6(
+  x: usize, V: usize, vPlane: usize, H: i32, W: i32, cb: usize, t0: i32, t1: i32, tmp: usize,
+): void {
+  const tw = (W + 3) >> 2, perImage = ((H + 3) >> 2) * tw;
+  const rowBytes = <usize>W * cb;
+  for (let t = t0; t < t1; t++) {
+    const n = t / perImage, r = t - n * perImage;
+    const ty = r / tw;
+    const y0 = 4 * ty - 1, x0 = 4 * (r - ty * tw) - 1;
+    const inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= H && x0 + 6 <= W;
+    const img = x + <usize>n * <usize>H * rowBytes;
+    const vt = V + <usize>(t - t0) * cb;
+    for (let c: usize = 0; c < cb; c += 16) {
+      // Bᵀ d, column by column: tmp[6·row + column].
+      for (let j = 0; j < 6; j++) {
+        const o = tmp + (<usize>j << 4);
+        if (inside) {
+          const p = img + <usize>(y0 * W + x0 + j) * cb + c;
+          storeBt6(
+            o, 96, ld(p), ld(p + rowBytes), ld(p + 2 * rowBytes), ld(p + 3 * rowBytes),
+            ld(p + 4 * rowBytes), ld(p + 5 * rowBytes),
+          );
+        } else {
+          const xj = x0 + j;
+          storeBt6(
+            o, 96,
+            pixel(img, y0, xj, H, W, cb, c), pixel(img, y0 + 1, xj, H, W, cb, c),
+            pixel(img, y0 + 2, xj, H, W, cb, c), pixel(img, y0 + 3, xj, H, W, cb, c),
+            pixel(img, y0 + 4, xj, H, W, cb, c), pixel(img, y0 + 5, xj, H, W, cb, c),
+          );
+        }
+      }
+      // Then each row of Bᵀ d times B.
+      for (let i = 0; i < 6; i++) {
+        const p = tmp + <usize>i * 96;
+        storeBt6(
+          vt + c + <usize>(6 * i) * vPlane, vPlane,
+          ld(p), ld(p + 16), ld(p + 32), ld(p + 48), ld(p + 64), ld(p + 80),
+        );
+      }
+    }
+  }
+}
+
 /**
  * A 3×3, stride-1 convolution padded to keep the size ("same"), by
- * Winograd F(2×2, 3×3): out [N, H, W, Co] = act(x [N, H, W, C] ⊛ g + bias)
+ * Winograd F(4×4, 3×3): out [N, H, W, Co] = act(x [N, H, W, C] ⊛ g + bias)
  * with U = winogradFilter(g), `bias` 0 for none, `relu` 1 for ReLU.
  * C a multiple of 4, Co of 8.
  *
- * The 2×2 output tiles, numbered image by image in row-major order, are
+ * The 4×4 output tiles, numbered image by image in row-major order, are
  * processed in blocks of T (a multiple of 6) tiles, blocks [k0, k1) by this
- * call. `scratch` holds 16·T·(C + Co) floats for one block.
+ * call. `scratch` holds 36·T·(C + Co) + 144 floats for one block.
  */
 export function winogradConv3x3(
   x: usize, U: usize, bias: usize, out: usize, scratch: usize,
   N: i32, H: i32, W: i32, C: i32, Co: i32, relu: i32, T: i32,
   k0: i32, k1: i32,
 ): void {
-  const th = (H + 1) >> 1, tw = (W + 1) >> 1;
+  const th = (H + 3) >> 2, tw = (W + 3) >> 2;
   const perImage = th * tw;
   const total = N * perImage;
   const cb = <usize>C << 2, ob = <usize>Co << 2;
   const vPlane = <usize>T * cb, mPlane = <usize>T * ob, uPlane = <usize>C * ob;
-  const V = scratch, M = scratch + 16 * vPlane;
-  const zero = f32x4.splat(0);
+  const V = scratch, M = scratch + 36 * vPlane, tmp = M + 36 * mPlane;
+  const zero = f32x4.splat(0), two = f32x4.splat(2), four = f32x4.splat(4), eight = f32x4.splat(8);
   for (let k = k0; k < k1; k++) {
     const t0 = k * T;
     const t1 = min(total, t0 + T);
-    transformInput(x, V, vPlane, H, W, cb, t0, t1);
+    transformInput6(x, V, vPlane, H, W, cb, t0, t1, tmp);
     // M[ξ] (tiles × Co) = V[ξ] (tiles × C) · U[ξ] (C × Co), 6 × 8 at a time.
     // Rows past the block's last tile are computed and never read.
     const rows = t1 - t0;
-    for (let xi = 0; xi < 16; xi++) {
+    for (let xi = 0; xi < 36; xi++) {
       const A = V + <usize>xi * vPlane, B = U + <usize>xi * uPlane, D = M + <usize>xi * mPlane;
       for (let j = 0; j < rows; j += 6) {
         const aj = A + <usize>j * cb, dj = D + <usize>j * ob;
@@ -603,37 +678,46 @@ export function winogradConv3x3(
     for (let t = t0; t < t1; t++) {
       const n = t / perImage, r = t - n * perImage;
       const ty = r / tw;
-      const y = 2 * ty, x1 = 2 * (r - ty * tw);
-      const down = y + 1 < H, right = x1 + 1 < W;
+      const y = 4 * ty, x1 = 4 * (r - ty * tw);
+      const rowsOut = min(4, H - y), colsOut = min(4, W - x1);
       const mt = M + <usize>(t - t0) * ob;
       const o = out + <usize>((n * H + y) * W + x1) * ob;
+      const rowBytes = <usize>W * ob;
       for (let c: usize = 0; c < ob; c += 16) {
-        const p = mt + c;
-        const m00 = ld(p), m01 = ld(p + mPlane), m02 = ld(p + 2 * mPlane), m03 = ld(p + 3 * mPlane);
-        const m10 = ld(p + 4 * mPlane), m11 = ld(p + 5 * mPlane), m12 = ld(p + 6 * mPlane), m13 = ld(p + 7 * mPlane);
-        const m20 = ld(p + 8 * mPlane), m21 = ld(p + 9 * mPlane), m22 = ld(p + 10 * mPlane), m23 = ld(p + 11 * mPlane);
-        const m30 = ld(p + 12 * mPlane), m31 = ld(p + 13 * mPlane), m32 = ld(p + 14 * mPlane), m33 = ld(p + 15 * mPlane);
-        // Aᵀ m: rows m0 + m1 + m2 and m1 − m2 − m3; then each row · A.
-        const s0 = f32x4.add(f32x4.add(m00, m10), m20), s1 = f32x4.add(f32x4.add(m01, m11), m21);
-        const s2 = f32x4.add(f32x4.add(m02, m12), m22), s3 = f32x4.add(f32x4.add(m03, m13), m23);
-        const u0 = f32x4.sub(f32x4.sub(m10, m20), m30), u1 = f32x4.sub(f32x4.sub(m11, m21), m31);
-        const u2 = f32x4.sub(f32x4.sub(m12, m22), m32), u3 = f32x4.sub(f32x4.sub(m13, m23), m33);
-        const bv = bias != 0 ? ld(bias + c) : zero;
-        let y00 = f32x4.add(f32x4.add(f32x4.add(s0, s1), s2), bv);
-        let y01 = f32x4.add(f32x4.sub(f32x4.sub(s1, s2), s3), bv);
-        let y10 = f32x4.add(f32x4.add(f32x4.add(u0, u1), u2), bv);
-        let y11 = f32x4.add(f32x4.sub(f32x4.sub(u1, u2), u3), bv);
-        if (relu) {
-          y00 = f32x4.max(y00, zero); y01 = f32x4.max(y01, zero);
-          y10 = f32x4.max(y10, zero); y11 = f32x4.max(y11, zero);
+        // m Aᵀ… row by row: tmp[4·row + column] = (row of m) · A.
+        for (let i = 0; i < 6; i++) {
+          const p = mt + c + <usize>(6 * i) * mPlane;
+          const m0 = ld(p), m1 = ld(p + mPlane), m2 = ld(p + 2 * mPlane);
+          const m3 = ld(p + 3 * mPlane), m4 = ld(p + 4 * mPlane), m5 = ld(p + 5 * mPlane);
+          const a1 = f32x4.add(m1, m2), a2 = f32x4.add(m3, m4);
+          const s1 = f32x4.sub(m1, m2), s2 = f32x4.sub(m3, m4);
+          const q = tmp + (<usize>i << 6);
+          v128.store(q, f32x4.add(f32x4.add(m0, a1), a2));
+          v128.store(q, f32x4.add(s1, f32x4.mul(two, s2)), 16);
+          v128.store(q, f32x4.add(a1, f32x4.mul(four, a2)), 32);
+          v128.store(q, f32x4.add(f32x4.add(s1, f32x4.mul(eight, s2)), m5), 48);
         }
-        const q = o + c;
-        v128.store(q, y00);
-        if (right) v128.store(q + ob, y01);
-        if (down) {
-          const q2 = q + <usize>W * ob;
-          v128.store(q2, y10);
-          if (right) v128.store(q2 + ob, y11);
+        // …then Aᵀ times each column: output column j of the tile.
+        const bv = bias != 0 ? ld(bias + c) : zero;
+        for (let j = 0; j < colsOut; j++) {
+          const p = tmp + (<usize>j << 4);
+          const m0 = ld(p), m1 = ld(p + 64), m2 = ld(p + 128);
+          const m3 = ld(p + 192), m4 = ld(p + 256), m5 = ld(p + 320);
+          const a1 = f32x4.add(m1, m2), a2 = f32x4.add(m3, m4);
+          const s1 = f32x4.sub(m1, m2), s2 = f32x4.sub(m3, m4);
+          let y0 = f32x4.add(f32x4.add(f32x4.add(m0, a1), a2), bv);
+          let y1 = f32x4.add(f32x4.add(s1, f32x4.mul(two, s2)), bv);
+          let y2 = f32x4.add(f32x4.add(a1, f32x4.mul(four, a2)), bv);
+          let y3 = f32x4.add(f32x4.add(f32x4.add(s1, f32x4.mul(eight, s2)), m5), bv);
+          if (relu) {
+            y0 = f32x4.max(y0, zero); y1 = f32x4.max(y1, zero);
+            y2 = f32x4.max(y2, zero); y3 = f32x4.max(y3, zero);
+          }
+          const q = o + (<usize>j * ob) + c;
+          v128.store(q, y0);
+          if (rowsOut > 1) v128.store(q + rowBytes, y1);
+          if (rowsOut > 2) v128.store(q + 2 * rowBytes, y2);
+          if (rowsOut > 3) v128.store(q + 3 * rowBytes, y3);
         }
       }
     }
@@ -966,3 +1050,4 @@ export function flipSwapFilter(w: usize, out: usize, KH: i32, KW: i32, Ci: i32, 
     }
   }
 }
+

@@ -129,8 +129,14 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
-  /** U = the Winograd F(2×2, 3×3) transform of a [3, 3, C, Co] filter. */
-  winogradFilter(w: number, U: number, C: number, Co: number): void;
+  /** U = the Winograd F(4×4, 3×3) transform of a [3, 3, C, Co] filter (`tmp`: 72 floats). */
+  winogradFilter(
+    w: number,
+    U: number,
+    C: number,
+    Co: number,
+    tmp: number,
+  ): void;
   /** Blocks [k0, k1) of a 3×3 "same" convolution by Winograd (see source). */
   winogradConv3x3(
     x: number,

@@ -24,7 +24,6 @@ import { ScheduledAdam, ScheduledMomentumSGD } from "./optimizer.ts";
 import { makeRng, sample, shuffledIndices } from "./random.ts";
 import { Dropout } from "./layers.ts";
 import type { TrainCheckpoint } from "./checkpoint.ts";
-import { forgetSeenWeights } from "./backend/kernels/batch_mat_mul.ts";
 import type { EpochRecord } from "./types.ts";
 import { inJupyterKernel, onInterrupt } from "./interrupt.ts";
 import { learningRateAt, type Recipe, SEED_RECIPE } from "./recipes.ts";
@@ -717,7 +716,6 @@ export async function trainModel(
             batchOffset = progress === null ? 0 : resume!.batchesDone;
           },
           onBatchBegin: () => {
-            forgetSeenWeights();
             lastLr = learningRateAt(recipe.schedule, step, epochs * batches);
             step++;
           },

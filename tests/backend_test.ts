@@ -430,7 +430,7 @@ for (const c of reduceCases) {
   }
 }
 
-Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear), weights new and reused", async () => {
+Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear), the same weights twice", async () => {
   for (const activation of ["relu", "linear"] as const) {
     await compare(
       `fused matMul ${activation}`,
@@ -443,13 +443,30 @@ Deno.test("wasm matches cpu: fused dense layer (matMul + bias + relu, and linear
             bias: t.b,
             activation,
           });
-        // The first product with new weights and the second (cached
-        // weights, the stock kernel) must agree.
+        // A second product with the same weights computes the same.
         return tf.add(f(), f());
       },
     );
   }
 });
+
+// Row counts our product takes in 6-row tiles only (36), in 6s and one 4
+// (28), in 6s and two 4s (32, 8: 4s only), with a depth cut into slices
+// (300 > 256).
+for (const [M, K] of [[36, 40], [28, 40], [32, 300], [8, 300]]) {
+  Deno.test(`wasm matches cpu: fused dense layer, ${M} rows × depth ${K}`, () =>
+    compare(
+      `fused matMul ${M}×${K}`,
+      { x: [M, K], w: [K, 24], b: [24] },
+      (t) =>
+        tf.fused.matMul({
+          a: t.x as tf.Tensor2D,
+          b: t.w as tf.Tensor2D,
+          bias: t.b,
+          activation: "relu",
+        }),
+    ));
+}
 
 // A·Bᵀ + bias, relu (our dot-product kernel), and sizes our products do
 // not take (XNNPACK).

@@ -184,10 +184,16 @@ const convCases: Array<{
   // ≤ 16 taps: the filter gradient goes through im2col.
   { x: [2, 9, 8, 1], w: [3, 3, 1, 4], stride: 2, pad: "same" },
   { x: [2, 7, 6, 3], w: [2, 2, 3, 2], stride: 1, pad: "valid" },
-  // Winograd: several blocks of 48 tiles, and odd sizes (edge tiles).
+  // Winograd: several blocks of 36 tiles, and odd sizes (edge tiles).
   { x: [2, 28, 28, 32], w: [3, 3, 32, 32], stride: 1, pad: "same" },
+  { x: [2, 14, 14, 16], w: [3, 3, 16, 8], stride: 1, pad: "same" },
   { x: [3, 7, 5, 8], w: [3, 3, 8, 16], stride: 1, pad: "same" },
   { x: [1, 1, 1, 4], w: [3, 3, 4, 8], stride: 1, pad: "same" },
+  // The direct first-layer kernel: MiniVGGNet's, a row that is not a
+  // multiple of its four pixels, a single pixel.
+  { x: [3, 28, 28, 1], w: [3, 3, 1, 32], stride: 1, pad: "same" },
+  { x: [2, 5, 7, 1], w: [3, 3, 1, 8], stride: 1, pad: "same" },
+  { x: [1, 1, 1, 1], w: [3, 3, 1, 16], stride: 1, pad: "same" },
 ];
 
 for (const c of convCases) {
@@ -251,14 +257,21 @@ Deno.test("wasm matches cpu: fused conv2d + bias + relu (the Conv2D layer's path
       }),
   ));
 
-Deno.test("wasm matches cpu: fused conv2d on Winograd, linear without bias and relu with bias, explicit padding", async () => {
-  for (const activation of ["linear", "relu"] as const) {
+Deno.test("wasm matches cpu: fused conv2d on Winograd and on the first-layer kernel, linear without bias and relu with bias, explicit padding", async () => {
+  for (
+    const [activation, C] of [
+      ["linear", 12],
+      ["relu", 12],
+      ["linear", 1],
+      ["relu", 1],
+    ] as const
+  ) {
     const relu = activation === "relu";
     await compare(
-      `fused conv2d ${activation}`,
+      `fused conv2d ${activation}, ${C} input channels`,
       relu
-        ? { x: [2, 9, 6, 12], w: [3, 3, 12, 24], b: [24] }
-        : { x: [2, 9, 6, 12], w: [3, 3, 12, 24] },
+        ? { x: [2, 9, 6, C], w: [3, 3, C, 24], b: [24] }
+        : { x: [2, 9, 6, C], w: [3, 3, C, 24] },
       (t) =>
         tf.fused.conv2d({
           x: t.x as tf.Tensor4D,

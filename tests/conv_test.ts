@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { initWasmBackend, tf } from "../lib/mod.ts";
 import {
+  singleChannelApplies,
   winogradApplies,
   winogradPlan,
 } from "../lib/backend/kernels/conv2d.ts";
@@ -15,7 +16,7 @@ import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 const info = await initWasmBackend();
 
-Deno.test("Winograd takes exactly the 3×3, stride-1, same-size convolutions with channels in 4s and 8s", () => {
+Deno.test("Winograd takes exactly the 3×3, stride-1, same-size convolutions with channels in 4s and 8s; the first-layer kernel one input channel", () => {
   const same = { strides: 1, pad: "same" } as const;
   assert.equal(winogradApplies([32, 28, 28, 32], [3, 3, 32, 32], same), true);
   assert.equal(winogradApplies([8, 14, 14, 32], [3, 3, 32, 64], same), true);
@@ -26,8 +27,30 @@ Deno.test("Winograd takes exactly the 3×3, stride-1, same-size convolutions wit
     }),
     true,
   );
-  // MiniVGGNet's first layer (one input channel) stays on XNNPACK.
+  // MiniVGGNet's first layer (one input channel) has its own kernel.
   assert.equal(winogradApplies([32, 28, 28, 1], [3, 3, 1, 32], same), false);
+  assert.equal(
+    singleChannelApplies([32, 28, 28, 1], [3, 3, 1, 32], same),
+    true,
+  );
+  assert.equal(singleChannelApplies([1, 5, 7, 1], [3, 3, 1, 8], same), true);
+  assert.equal(singleChannelApplies([1, 8, 8, 1], [3, 3, 1, 12], same), false);
+  assert.equal(singleChannelApplies([1, 8, 8, 2], [3, 3, 2, 8], same), false);
+  assert.equal(
+    singleChannelApplies([1, 8, 8, 1], [3, 3, 1, 8], {
+      strides: 2,
+      pad: "same",
+    }),
+    false,
+  );
+  assert.equal(
+    singleChannelApplies([1, 8, 8, 1], [3, 3, 1, 8], {
+      strides: 1,
+      pad: "valid",
+    }),
+    false,
+  );
+  assert.equal(singleChannelApplies([1, 8, 8, 1], [5, 5, 1, 8], same), false);
   assert.equal(winogradApplies([1, 8, 8, 4], [3, 3, 4, 12], same), false);
   assert.equal(winogradApplies([1, 8, 8, 4], [5, 5, 4, 8], same), false);
   assert.equal(

@@ -3,7 +3,8 @@
  * gradient. The 3×3, stride-1, "same" convolutions that make up MiniVGGNet
  * (and their input gradients, which are such convolutions too) run on this
  * project's Winograd F(4×4, 3×3) kernel on every thread of the kernel pool
- * (`simd/pool.ts`); every other geometry goes to the stock XNNPACK kernel.
+ * (`simd/pool.ts`), the first layer (one input channel) on a direct kernel;
+ * every other geometry goes to the stock XNNPACK kernel.
  * The filter gradient is a Winograd F(2×2, 3×3) sum.
  *
  * F(4×4, 3×3) does 36 multiplies per 4×4 output tile and channel pair where
@@ -34,20 +35,18 @@ interface ConvAttrs {
 }
 
 /**
- * Whether our Winograd kernel computes this convolution: float32 NHWC, a
- * 3×3 filter with input channels a multiple of 4 and output channels a
- * multiple of 8, stride and dilation 1, one pixel of zero padding on every
- * side (the output has the input's size).
+ * Whether a convolution is 3×3 on float32 NHWC, stride and dilation 1,
+ * with one pixel of zero padding on every side (the output has the
+ * input's size).
  */
-export function winogradApplies(
+function sameSize3x3(
   xShape: number[],
   filterShape: number[],
   attrs: ConvAttrs,
 ): boolean {
   if (attrs.dataFormat === "NCHW" || xShape.length !== 4) return false;
-  const [KH, KW, C, Co] = filterShape;
-  if (KH !== 3 || KW !== 3 || C % 4 !== 0 || Co % 8 !== 0) return false;
-  if (xShape[3] !== C) return false;
+  const [KH, KW, C] = filterShape;
+  if (KH !== 3 || KW !== 3 || xShape[3] !== C) return false;
   const info = tf.backend_util.computeConv2DInfo(
     xShape as [number, number, number, number],
     filterShape as [number, number, number, number],
@@ -61,6 +60,35 @@ export function winogradApplies(
     info.dilationHeight === 1 && info.dilationWidth === 1 &&
     p.top === 1 && p.bottom === 1 && p.left === 1 && p.right === 1 &&
     info.outHeight === xShape[1] && info.outWidth === xShape[2];
+}
+
+/**
+ * Whether our Winograd kernel computes this convolution: a 3×3 "same"
+ * convolution (see above) with input channels a multiple of 4 and output
+ * channels a multiple of 8.
+ */
+export function winogradApplies(
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+): boolean {
+  const [, , C, Co] = filterShape;
+  return C % 4 === 0 && Co % 8 === 0 &&
+    sameSize3x3(xShape, filterShape, attrs);
+}
+
+/**
+ * Whether our direct kernel for a first layer computes this convolution: a
+ * 3×3 "same" convolution of one-channel images to a multiple of 8 channels
+ * (MiniVGGNet's first layer).
+ */
+export function singleChannelApplies(
+  xShape: number[],
+  filterShape: number[],
+  attrs: ConvAttrs,
+): boolean {
+  const [, , C, Co] = filterShape;
+  return C === 1 && Co % 8 === 0 && sameSize3x3(xShape, filterShape, attrs);
 }
 
 /**
@@ -138,6 +166,42 @@ function winograd(
   return out;
 }
 
+/** out = act(x ⊛ filter + bias) directly; see {@link singleChannelApplies}. */
+function singleChannel(
+  backend: KernelArgs["backend"],
+  x: TensorInfo,
+  filter: TensorInfo,
+  bias: TensorInfo | undefined,
+  relu: boolean,
+): TensorInfo {
+  const [N, H, W] = x.shape;
+  const Co = filter.shape[3];
+  const pool = simdPool(backend);
+  const padded = (H + 2) * (W + 6);
+  const out = backend.makeOutput([N, H, W, Co], "float32");
+  const scratch = backend.makeOutput([pool.threads * padded], "float32");
+  pool.run(
+    "conv3x3Single",
+    [
+      pointerOf(backend, x),
+      pointerOf(backend, filter),
+      bias === undefined ? 0 : pointerOf(backend, bias),
+      pointerOf(backend, out),
+      pointerOf(backend, scratch),
+      N,
+      H,
+      W,
+      Co,
+      relu ? 1 : 0,
+    ],
+    4,
+    4 * padded,
+    N,
+  );
+  release(backend, scratch);
+  return out;
+}
+
 /**
  * The filter gradient of a convolution {@link winogradApplies} takes, by
  * Winograd: dW = Gᵀ [Σ over tiles (Bᵀ d B) ⊙ (A dy Aᵀ)] G. The batch is cut
@@ -206,6 +270,11 @@ export function conv2D(args: KernelArgs): TensorInfo {
   if (isFloat(x, filter) && winogradApplies(x.shape, filter.shape, attrs)) {
     return winograd(backend, x, filter, undefined, false);
   }
+  if (
+    isFloat(x, filter) && singleChannelApplies(x.shape, filter.shape, attrs)
+  ) {
+    return singleChannel(backend, x, filter, undefined, false);
+  }
   return runStock(backend, "Conv2D", inputs, args.attrs);
 }
 
@@ -224,10 +293,15 @@ export function fusedConv2D(args: KernelArgs): TensorInfo {
     (bias.shape.length === 1 && bias.shape[0] === filter.shape[3]);
   if (
     (activation === "linear" || activation === "relu") && biasFits &&
-    inputs.preluActivationWeights === undefined &&
-    isFloat(x, filter, bias) && winogradApplies(x.shape, filter.shape, attrs)
+    inputs.preluActivationWeights === undefined && isFloat(x, filter, bias)
   ) {
-    return winograd(backend, x, filter, bias, activation === "relu");
+    const relu = activation === "relu";
+    if (winogradApplies(x.shape, filter.shape, attrs)) {
+      return winograd(backend, x, filter, bias, relu);
+    }
+    if (singleChannelApplies(x.shape, filter.shape, attrs)) {
+      return singleChannel(backend, x, filter, bias, relu);
+    }
   }
   return runStock(backend, "FusedConv2D", inputs, args.attrs);
 }

@@ -880,6 +880,73 @@ export function winogradFilterGradSum(partials: usize, blocks: i32, dW: usize, C
 }
 
 // ---------------------------------------------------------------------------
+// A first layer: 3×3 "same" convolution of a one-channel image.
+
+/**
+ * out [N, H, W, Co] = act(x [N, H, W, 1] ⊛ w [3, 3, 1, Co] + bias), stride
+ * 1, one pixel of zero padding; `bias` 0 for none, `relu` 1 for ReLU, Co a
+ * multiple of 8. Blocks are images: this call computes images [k0, k1).
+ * `scratch` holds (H + 2)·(W + 6) floats: the image with a zero border.
+ * Four pixels of a row and eight channels at a time: each tap is 2 loads
+ * of weights, 4 of pixels and 8 multiply-adds.
+ */
+export function conv3x3Single(
+  x: usize, w: usize, bias: usize, out: usize, scratch: usize,
+  N: i32, H: i32, W: i32, Co: i32, relu: i32, k0: i32, k1: i32,
+): void {
+  const PW = W + 6, pr = <usize>PW << 2;
+  const ob = <usize>Co << 2, tap = ob;
+  const zero = f32x4.splat(0);
+  for (let n = k0; n < k1; n++) {
+    memory.fill(scratch, 0, <usize>(H + 2) * pr);
+    for (let y = 0; y < H; y++) {
+      memory.copy(scratch + <usize>(y + 1) * pr + 4, x + <usize>(n * H + y) * W * 4, <usize>W << 2);
+    }
+    for (let y = 0; y < H; y++) {
+      const row = scratch + <usize>y * pr;
+      const o = out + <usize>(n * H + y) * W * ob;
+      for (let x0 = 0; x0 < W; x0 += 4) {
+        const left = W - x0;
+        for (let c: usize = 0; c < ob; c += 32) {
+          let b0 = zero, b1 = zero;
+          if (bias != 0) {
+            b0 = ld(bias + c); b1 = v128.load(bias + c, 16);
+          }
+          let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+          for (let ky = 0; ky < 3; ky++) {
+            const p = row + <usize>ky * pr + (<usize>x0 << 2);
+            const q = w + <usize>(3 * ky) * tap + c;
+            for (let kx: usize = 0; kx < 3; kx++) {
+              const w0 = ld(q + kx * tap), w1 = v128.load(q + kx * tap, 16);
+              const pk = p + (kx << 2);
+              let s = v128.load32_splat(pk);
+              a00 = fma(s, w0, a00); a01 = fma(s, w1, a01);
+              s = v128.load32_splat(pk + 4);
+              a10 = fma(s, w0, a10); a11 = fma(s, w1, a11);
+              s = v128.load32_splat(pk + 8);
+              a20 = fma(s, w0, a20); a21 = fma(s, w1, a21);
+              s = v128.load32_splat(pk + 12);
+              a30 = fma(s, w0, a30); a31 = fma(s, w1, a31);
+            }
+          }
+          if (relu) {
+            a00 = f32x4.max(a00, zero); a01 = f32x4.max(a01, zero);
+            a10 = f32x4.max(a10, zero); a11 = f32x4.max(a11, zero);
+            a20 = f32x4.max(a20, zero); a21 = f32x4.max(a21, zero);
+            a30 = f32x4.max(a30, zero); a31 = f32x4.max(a31, zero);
+          }
+          const d = o + <usize>x0 * ob + c;
+          v128.store(d, a00); v128.store(d, a01, 16);
+          if (left > 1) { v128.store(d + ob, a10); v128.store(d + ob, a11, 16); }
+          if (left > 2) { v128.store(d + 2 * ob, a20); v128.store(d + 2 * ob, a21, 16); }
+          if (left > 3) { v128.store(d + 3 * ob, a30); v128.store(d + 3 * ob, a31, 16); }
+        }
+      }
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Dense products without packing.
 
 /** Depth of the slice of B a tile column keeps in L1 (256 × 32 B). */

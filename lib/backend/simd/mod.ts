@@ -154,6 +154,21 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** Images [k0, k1) of a 3×3 "same" convolution of one-channel images. */
+  conv3x3Single(
+    x: number,
+    w: number,
+    bias: number,
+    out: number,
+    scratch: number,
+    N: number,
+    H: number,
+    W: number,
+    Co: number,
+    relu: number,
+    k0: number,
+    k1: number,
+  ): void;
   /** Blocks [k0, k1) of the Winograd filter gradient's partials. */
   winogradFilterGrad(
     x: number,
@@ -255,6 +270,7 @@ export interface SimdKernels {
 /** The kernels a {@link KernelPool} may run on several threads. */
 const POOLED = [
   "winogradConv3x3",
+  "conv3x3Single",
   "winogradFilterGrad",
   "gemm",
   "gemmNT",

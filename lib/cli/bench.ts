@@ -426,6 +426,7 @@ function pytorchSection(
       threads: hello.threads,
       interop_threads: hello.interop_threads,
       params: hello.params,
+      malloc: hello.malloc,
       training: {
         batch32: side(32, c.training_batch32.theirs),
         batch128: side(128, c.training_batch128.theirs),

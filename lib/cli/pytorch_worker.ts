@@ -51,7 +51,7 @@ export class PytorchError extends Error {
  * @example
  * ```ts
  * import type { PytorchHello } from "./pytorch_worker.ts";
- * const h: PytorchHello = { hello: "pytorch_minivggnet", torch: "1.13.1", python: "3.11.2", threads: 2, interop_threads: 2, params: 1679082, cpu: "AMD EPYC" };
+ * const h: PytorchHello = { hello: "pytorch_minivggnet", torch: "1.13.1", python: "3.11.2", threads: 2, interop_threads: 2, params: 1679082, cpu: "AMD EPYC", malloc: "kept" };
  * ```
  */
 export interface PytorchHello {
@@ -63,6 +63,12 @@ export interface PytorchHello {
   params: number;
   /** The CPU's model name (from /proc/cpuinfo). */
   cpu: string;
+  /**
+   * `kept` when glibc's malloc keeps freed memory for reuse (the worker
+   * sets it: PyTorch's speed otherwise depends on what ran before),
+   * `default` when that could not be set.
+   */
+  malloc: "kept" | "default";
 }
 
 /**

@@ -206,6 +206,36 @@ for (const c of convCases) {
     ));
 }
 
+// Small operands run on the calling thread (small_ops.ts): same shapes,
+// a scalar either side, broadcasting both ways, and one just too big.
+for (
+  const [a, b] of [
+    [[4, 10], [4, 10]],
+    [[32], []],
+    [[], [3, 5]],
+    [[4, 1], [4, 10]],
+    [[2, 1, 3], [4, 1]],
+    [[16385], [16385]],
+  ] as const
+) {
+  for (const op of ["sub", "mul", "div"] as const) {
+    const label = `${op} ${JSON.stringify(a)} ${JSON.stringify(b)}`;
+    Deno.test(`wasm matches cpu: ${label}`, () =>
+      compare(
+        label,
+        { a: [...a], b: [...b] },
+        (t) =>
+          op === "div" ? tf.div(t.a, tf.add(tf.abs(t.b), 1)) : tf[op](t.a, t.b),
+      ));
+  }
+}
+
+Deno.test("wasm matches cpu: softmax over the last axis, small and large", async () => {
+  for (const shape of [[4, 10], [3, 2, 7], [1700, 10]]) {
+    await compare(`softmax ${shape}`, { x: shape }, (t) => tf.softmax(t.x));
+  }
+});
+
 // 18,002 values: two 16,384-value blocks of the pooled kernels, and a tail
 // of 2 past the last four.
 Deno.test("wasm matches cpu: relu and its gradient, several blocks, odd size", () =>

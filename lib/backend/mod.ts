@@ -23,6 +23,7 @@ import {
 } from "./kernels/conv2d_grads.ts";
 import { conv2D, fusedConv2D } from "./kernels/conv2d.ts";
 import { maxPool, maxPoolGrad } from "./kernels/max_pool.ts";
+import { multiply, realDiv, softmax, sub } from "./kernels/small_ops.ts";
 import { add } from "./kernels/add.ts";
 import { batchMatMul, fusedMatMul } from "./kernels/batch_mat_mul.ts";
 import { cast, identity } from "./kernels/identity.ts";
@@ -123,8 +124,12 @@ const OUR_KERNELS: Record<
   MaxPoolGrad: maxPoolGrad,
   Mean: mean,
   [MOMENTUM_UPDATE]: momentumUpdate,
+  Multiply: multiply,
+  RealDiv: realDiv,
   Relu: relu,
   [RELU_GRAD]: reluGrad,
+  Softmax: softmax,
+  Sub: sub,
   Sum: sum,
   Transpose: transpose,
 };

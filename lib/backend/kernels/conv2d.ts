@@ -5,7 +5,7 @@
  * project's Winograd F(4×4, 3×3) kernel on every thread of the kernel pool
  * (`simd/pool.ts`), the first layer (one input channel) on a direct kernel;
  * every other geometry goes to the stock XNNPACK kernel.
- * The filter gradient is a Winograd F(2×2, 3×3) sum.
+ * The filter gradient is a Winograd F(4×4, 3×3) sum over the same tiles.
  *
  * F(4×4, 3×3) does 36 multiplies per 4×4 output tile and channel pair where
  * a direct convolution does 144 (F(2×2, 3×3): 64). Its rounding differs
@@ -20,8 +20,6 @@ import { type KernelArgs, release, runStock, type TensorInfo } from "./util.ts";
 
 /** 4×4 output tiles per block of the forward kernel: a multiple of 6 (the product's row step). */
 const TILES_PER_BLOCK = 36;
-/** 2×2 output tiles per block of the filter gradient: a multiple of 6. */
-const GRAD_TILES_PER_BLOCK = 48;
 /** Blocks of images the filter gradient is summed over, at most. */
 const FILTER_GRAD_BLOCKS = 8;
 
@@ -92,7 +90,7 @@ export function singleChannelApplies(
 }
 
 /**
- * How the forward Winograd kernel cuts an [N, H, W, C] ⊛ [3, 3, C, Co]
+ * How the Winograd kernels cut an [N, H, W, C] ⊛ [3, 3, C, Co]
  * convolution: `T` tiles per block, `blocks` blocks of the `tiles` 4×4
  * output tiles, the transformed filter's floats, and the scratch floats one
  * thread needs for a block.
@@ -218,12 +216,13 @@ export function winogradFilterGrad(
   const Co = dy.shape[3];
   const kernels = simdKernels(backend);
   const pool = simdPool(backend);
-  const T = GRAD_TILES_PER_BLOCK;
-  const blockFloats = 16 * T * (C + Co);
+  // The same tiles and scratch as the forward kernel (dy's transform in
+  // place of the product).
+  const { T, blockFloats } = winogradPlan(x.shape, Co);
   const G = Math.ceil(N / FILTER_GRAD_BLOCKS);
   const blocks = Math.ceil(N / G);
   const dW = backend.makeOutput([3, 3, C, Co], "float32");
-  const partials = backend.makeOutput([blocks * 16 * C * Co], "float32");
+  const partials = backend.makeOutput([blocks * 36 * C * Co], "float32");
   const scratch = backend.makeOutput([pool.threads * blockFloats], "float32");
   pool.run(
     "winogradFilterGrad",
@@ -250,6 +249,7 @@ export function winogradFilterGrad(
     pointerOf(backend, dW),
     C,
     Co,
+    pointerOf(backend, scratch),
   );
   release(backend, partials, scratch);
   return dW;

@@ -401,13 +401,11 @@ export function momentumUpdate(
 }
 
 // ---------------------------------------------------------------------------
-// 3×3 convolutions by Winograd's minimal filtering (Lavin & Gray, 2015):
-// each output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for its input patch d, so
-// the work is a few small matrix products per block of tiles. The forward
-// pass uses F(4×4, 3×3) (below), the filter gradient F(2×2, 3×3) (2×2 tiles
-// of 4×4 patches: 16 multiplies per 4 outputs and channel instead of 36).
-// Channels are the SIMD lanes; the products use fused multiply-add (relaxed
-// SIMD).
+// 3×3 convolutions by Winograd's minimal filtering F(4×4, 3×3) (Lavin &
+// Gray, 2015): each 4×4 output tile is Aᵀ [(G g Gᵀ) ⊙ (Bᵀ d B)] A for its
+// 6×6 input patch d, so the forward pass (and the input gradient) and the
+// filter gradient are 36 small matrix products per block of tiles. Channels
+// are the SIMD lanes; the products use fused multiply-add (relaxed SIMD).
 
 // @ts-ignore: decorator
 @inline
@@ -427,66 +425,6 @@ function ld(p: usize): v128 {
 function pixel(img: usize, y: i32, x: i32, H: i32, W: i32, cb: usize, c: usize): v128 {
   if (y < 0 || x < 0 || y >= H || x >= W) return f32x4.splat(0);
   return ld(img + <usize>(y * W + x) * cb + c);
-}
-
-/** Stores row (x0 x1 x2 x3) · B, four values `plane` bytes apart. */
-// @ts-ignore: decorator
-@inline
-function storeRowB(o: usize, plane: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
-  v128.store(o, f32x4.sub(x0, x2));
-  v128.store(o + plane, f32x4.add(x1, x2));
-  v128.store(o + 2 * plane, f32x4.sub(x2, x1));
-  v128.store(o + 3 * plane, f32x4.sub(x1, x3));
-}
-
-/**
- * V[ξ][t − t0][c] = (Bᵀ d B)[ξ] for tiles [t0, t1) of x [N, H, W, C], d
- * being each 2×2 output tile's 4×4 input patch (zero outside the image).
- */
-function transformInput(
-  x: usize, V: usize, vPlane: usize, H: i32, W: i32, cb: usize, t0: i32, t1: i32,
-): void {
-  const tw = (W + 1) >> 1, perImage = ((H + 1) >> 1) * tw;
-  const rowBytes = <usize>W * cb;
-  for (let t = t0; t < t1; t++) {
-    const n = t / perImage, r = t - n * perImage;
-    const ty = r / tw;
-    const y0 = 2 * ty - 1, x0 = 2 * (r - ty * tw) - 1;
-    const inside = y0 >= 0 && x0 >= 0 && y0 + 4 <= H && x0 + 4 <= W;
-    const img = x + <usize>n * <usize>H * rowBytes;
-    const vt = V + <usize>(t - t0) * cb;
-    for (let c: usize = 0; c < cb; c += 16) {
-      let d00: v128, d01: v128, d02: v128, d03: v128;
-      let d10: v128, d11: v128, d12: v128, d13: v128;
-      let d20: v128, d21: v128, d22: v128, d23: v128;
-      let d30: v128, d31: v128, d32: v128, d33: v128;
-      if (inside) {
-        const p = img + <usize>(y0 * W + x0) * cb + c;
-        d00 = ld(p); d01 = ld(p + cb); d02 = ld(p + 2 * cb); d03 = ld(p + 3 * cb);
-        const p1 = p + rowBytes;
-        d10 = ld(p1); d11 = ld(p1 + cb); d12 = ld(p1 + 2 * cb); d13 = ld(p1 + 3 * cb);
-        const p2 = p1 + rowBytes;
-        d20 = ld(p2); d21 = ld(p2 + cb); d22 = ld(p2 + 2 * cb); d23 = ld(p2 + 3 * cb);
-        const p3 = p2 + rowBytes;
-        d30 = ld(p3); d31 = ld(p3 + cb); d32 = ld(p3 + 2 * cb); d33 = ld(p3 + 3 * cb);
-      } else {
-        d00 = pixel(img, y0, x0, H, W, cb, c); d01 = pixel(img, y0, x0 + 1, H, W, cb, c);
-        d02 = pixel(img, y0, x0 + 2, H, W, cb, c); d03 = pixel(img, y0, x0 + 3, H, W, cb, c);
-        d10 = pixel(img, y0 + 1, x0, H, W, cb, c); d11 = pixel(img, y0 + 1, x0 + 1, H, W, cb, c);
-        d12 = pixel(img, y0 + 1, x0 + 2, H, W, cb, c); d13 = pixel(img, y0 + 1, x0 + 3, H, W, cb, c);
-        d20 = pixel(img, y0 + 2, x0, H, W, cb, c); d21 = pixel(img, y0 + 2, x0 + 1, H, W, cb, c);
-        d22 = pixel(img, y0 + 2, x0 + 2, H, W, cb, c); d23 = pixel(img, y0 + 2, x0 + 3, H, W, cb, c);
-        d30 = pixel(img, y0 + 3, x0, H, W, cb, c); d31 = pixel(img, y0 + 3, x0 + 1, H, W, cb, c);
-        d32 = pixel(img, y0 + 3, x0 + 2, H, W, cb, c); d33 = pixel(img, y0 + 3, x0 + 3, H, W, cb, c);
-      }
-      // Bᵀ d: rows d0 − d2, d1 + d2, d2 − d1, d1 − d3; then each row · B.
-      const o = vt + c;
-      storeRowB(o, vPlane, f32x4.sub(d00, d20), f32x4.sub(d01, d21), f32x4.sub(d02, d22), f32x4.sub(d03, d23));
-      storeRowB(o + 4 * vPlane, vPlane, f32x4.add(d10, d20), f32x4.add(d11, d21), f32x4.add(d12, d22), f32x4.add(d13, d23));
-      storeRowB(o + 8 * vPlane, vPlane, f32x4.sub(d20, d10), f32x4.sub(d21, d11), f32x4.sub(d22, d12), f32x4.sub(d23, d13));
-      storeRowB(o + 12 * vPlane, vPlane, f32x4.sub(d10, d30), f32x4.sub(d11, d31), f32x4.sub(d12, d32), f32x4.sub(d13, d33));
-    }
-  }
 }
 
 // ---------------------------------------------------------------------------
@@ -725,75 +663,86 @@ export function winogradConv3x3(
 }
 
 /**
- * Y[ξ][t − t0][c] = (A e Aᵀ)[ξ] for tiles [t0, t1) of dy [N, H, W, Co], e
- * being each 2×2 tile of dy (zero outside): the gradient of the Winograd
- * products with respect to their 4×4 transformed inputs.
+ * Y[ξ][t − t0][c] = (A e Aᵀ)[ξ] for 4×4 output tiles [t0, t1) of
+ * dy [N, H, W, Co], e being each tile of dy (zero outside): the gradient of
+ * the F(4×4, 3×3) products with respect to their 6×6 transformed inputs.
+ * `tmp` holds 24·4 floats.
  */
-function transformDy(
-  dy: usize, Y: usize, yPlane: usize, H: i32, W: i32, ob: usize, t0: i32, t1: i32,
+function transformDy6(
+  dy: usize, Y: usize, yPlane: usize, H: i32, W: i32, ob: usize, t0: i32, t1: i32, tmp: usize,
 ): void {
-  const tw = (W + 1) >> 1, perImage = ((H + 1) >> 1) * tw;
+  const tw = (W + 3) >> 2, perImage = ((H + 3) >> 2) * tw;
   const zero = f32x4.splat(0);
+  const rowBytes = <usize>W * ob;
   for (let t = t0; t < t1; t++) {
     const n = t / perImage, r = t - n * perImage;
     const ty = r / tw;
-    const y = 2 * ty, x = 2 * (r - ty * tw);
-    const down = y + 1 < H, right = x + 1 < W;
+    const y = 4 * ty, x = 4 * (r - ty * tw);
+    const rowsIn = min(4, H - y), colsIn = min(4, W - x);
     const p = dy + <usize>((n * H + y) * W + x) * ob;
-    const below = p + <usize>W * ob;
     const yt = Y + <usize>(t - t0) * ob;
     for (let c: usize = 0; c < ob; c += 16) {
-      const e00 = ld(p + c);
-      const e01 = right ? ld(p + ob + c) : zero;
-      const e10 = down ? ld(below + c) : zero;
-      const e11 = down && right ? ld(below + ob + c) : zero;
-      // Rows of A e: e0, e0 + e1, e0 − e1, −e1; then each row · Aᵀ.
-      const o = yt + c;
-      storeRowAt(o, yPlane, e00, e01);
-      storeRowAt(o + 4 * yPlane, yPlane, f32x4.add(e00, e10), f32x4.add(e01, e11));
-      storeRowAt(o + 8 * yPlane, yPlane, f32x4.sub(e00, e10), f32x4.sub(e01, e11));
-      storeRowAt(o + 12 * yPlane, yPlane, f32x4.neg(e10), f32x4.neg(e11));
+      // A e, column by column: tmp[4·row + column], rows 0…5.
+      for (let j = 0; j < 4; j++) {
+        const q = p + <usize>j * ob + c;
+        const inside = j < colsIn;
+        const e0 = inside ? ld(q) : zero;
+        const e1 = inside && rowsIn > 1 ? ld(q + rowBytes) : zero;
+        const e2 = inside && rowsIn > 2 ? ld(q + 2 * rowBytes) : zero;
+        const e3 = inside && rowsIn > 3 ? ld(q + 3 * rowBytes) : zero;
+        storeA6(tmp + (<usize>j << 4), 64, e0, e1, e2, e3);
+      }
+      // Then each row of A e times Aᵀ.
+      for (let i = 0; i < 6; i++) {
+        const q = tmp + (<usize>i << 6);
+        storeA6(yt + c + <usize>(6 * i) * yPlane, yPlane, ld(q), ld(q + 16), ld(q + 32), ld(q + 48));
+      }
     }
   }
 }
 
-/** Stores row (x0 x1) · Aᵀ, four values `plane` bytes apart. */
+/** Stores A x for x = (x0 … x3): six values `step` bytes apart. */
 // @ts-ignore: decorator
 @inline
-function storeRowAt(o: usize, plane: usize, x0: v128, x1: v128): void {
+function storeA6(o: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128): void {
+  const p = f32x4.add(x0, x2), q = f32x4.add(x1, x3);
+  const r = f32x4.add(x0, f32x4.mul(f32x4.splat(4), x2));
+  const s = f32x4.add(f32x4.mul(f32x4.splat(2), x1), f32x4.mul(f32x4.splat(8), x3));
   v128.store(o, x0);
-  v128.store(o + plane, f32x4.add(x0, x1));
-  v128.store(o + 2 * plane, f32x4.sub(x0, x1));
-  v128.store(o + 3 * plane, f32x4.neg(x1));
+  v128.store(o + step, f32x4.add(p, q));
+  v128.store(o + 2 * step, f32x4.sub(p, q));
+  v128.store(o + 3 * step, f32x4.add(r, s));
+  v128.store(o + 4 * step, f32x4.sub(r, s));
+  v128.store(o + 5 * step, x3);
 }
 
 /**
- * The filter gradient of winogradConv3x3, in the transformed domain:
- * partial k (16·C·Co floats at partials + k·16·C·Co·4) =
- * Σ over the tiles of images [k·G, (k+1)·G) of V[ξ]ᵀ Y[ξ], for blocks
- * [k0, k1). `scratch` holds 16·T·(C + Co) floats (T tiles at a time, a
- * multiple of 6). winogradFilterGradSum turns the partials into dW.
+ * The filter gradient of winogradConv3x3 (F(4×4, 3×3)), in the transformed
+ * domain: partial k (36·C·Co floats at partials + k·36·C·Co·4) = Σ over the
+ * 4×4 tiles of images [k·G, (k+1)·G) of V[ξ]ᵀ Y[ξ], for blocks [k0, k1).
+ * `scratch` holds 36·T·(C + Co) + 144 floats (T tiles at a time).
+ * winogradFilterGradSum turns the partials into dW.
  */
 export function winogradFilterGrad(
   x: usize, dy: usize, partials: usize, scratch: usize,
   N: i32, H: i32, W: i32, C: i32, Co: i32, T: i32, G: i32,
   k0: i32, k1: i32,
 ): void {
-  const perImage = ((H + 1) >> 1) * ((W + 1) >> 1);
+  const perImage = ((H + 3) >> 2) * ((W + 3) >> 2);
   const cb = <usize>C << 2, ob = <usize>Co << 2;
   const vPlane = <usize>T * cb, yPlane = <usize>T * ob, pPlane = <usize>C * ob;
-  const V = scratch, Y = scratch + 16 * vPlane;
+  const V = scratch, Y = scratch + 36 * vPlane, tmp = Y + 36 * yPlane;
   for (let k = k0; k < k1; k++) {
-    const P = partials + <usize>k * 16 * pPlane;
-    memory.fill(P, 0, 16 * pPlane);
+    const P = partials + <usize>k * 36 * pPlane;
+    memory.fill(P, 0, 36 * pPlane);
     const end = min(N, (k + 1) * G) * perImage;
     for (let t0 = k * G * perImage; t0 < end; t0 += T) {
       const t1 = min(end, t0 + T);
       const rows = t1 - t0;
-      transformInput(x, V, vPlane, H, W, cb, t0, t1);
-      transformDy(dy, Y, yPlane, H, W, ob, t0, t1);
+      transformInput6(x, V, vPlane, H, W, cb, t0, t1, tmp);
+      transformDy6(dy, Y, yPlane, H, W, ob, t0, t1, tmp);
       // P[ξ] (C × Co) += V[ξ]ᵀ (C × rows) · Y[ξ] (rows × Co), 4 × 8 at a time.
-      for (let xi = 0; xi < 16; xi++) {
+      for (let xi = 0; xi < 36; xi++) {
         const A = V + <usize>xi * vPlane, B = Y + <usize>xi * yPlane;
         const D = P + <usize>xi * pPlane;
         for (let c0: usize = 0; c0 < cb; c0 += 16) {
@@ -828,54 +777,52 @@ export function winogradFilterGrad(
   }
 }
 
-/** Row (x0 x1 x2 x3) · G: three values `plane` bytes apart. */
+/** Stores Gᵀ x for x = (x0 … x5): three values `step` bytes apart. */
 // @ts-ignore: decorator
 @inline
-function storeRowG(o: usize, plane: usize, x0: v128, x1: v128, x2: v128, x3: v128, half: v128): void {
-  const s = f32x4.mul(f32x4.add(x1, x2), half);
-  v128.store(o, f32x4.add(x0, s));
-  v128.store(o + plane, f32x4.mul(f32x4.sub(x1, x2), half));
-  v128.store(o + 2 * plane, f32x4.add(s, x3));
+function storeGt3(
+  o: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128,
+): void {
+  const a = f32x4.add(x1, x2), b = f32x4.add(x3, x4);
+  const c = f32x4.sub(x2, x1), d = f32x4.sub(x3, x4);
+  const sixth = f32x4.splat(<f32>1 / 6);
+  v128.store(o, f32x4.add(
+    f32x4.sub(f32x4.mul(x0, f32x4.splat(0.25)), f32x4.mul(a, sixth)),
+    f32x4.mul(b, f32x4.splat(<f32>1 / 24)),
+  ));
+  v128.store(o + step, f32x4.add(f32x4.mul(c, sixth), f32x4.mul(d, f32x4.splat(<f32>1 / 12))));
+  v128.store(o + 2 * step, f32x4.add(f32x4.mul(f32x4.sub(b, a), sixth), x5));
 }
 
 /**
  * dW [3, 3, C, Co] = Gᵀ S G with S[ξ] the sum of `blocks` partials of
  * winogradFilterGrad, added in block order (so the result does not depend
- * on which thread computed which block).
+ * on which thread computed which block). `tmp` holds 54·4 floats.
  */
-export function winogradFilterGradSum(partials: usize, blocks: i32, dW: usize, C: i32, Co: i32): void {
+export function winogradFilterGradSum(
+  partials: usize, blocks: i32, dW: usize, C: i32, Co: i32, tmp: usize,
+): void {
   const pPlane = <usize>C * <usize>Co << 2;
-  const block = 16 * pPlane;
-  const half = f32x4.splat(0.5);
+  const block = 36 * pPlane;
+  const rowsG = tmp + 36 * 16;
   for (let at: usize = 0; at < pPlane; at += 16) {
-    const p = partials + at;
-    let s00 = ld(p), s01 = ld(p + pPlane), s02 = ld(p + 2 * pPlane), s03 = ld(p + 3 * pPlane);
-    let s10 = ld(p + 4 * pPlane), s11 = ld(p + 5 * pPlane), s12 = ld(p + 6 * pPlane), s13 = ld(p + 7 * pPlane);
-    let s20 = ld(p + 8 * pPlane), s21 = ld(p + 9 * pPlane), s22 = ld(p + 10 * pPlane), s23 = ld(p + 11 * pPlane);
-    let s30 = ld(p + 12 * pPlane), s31 = ld(p + 13 * pPlane), s32 = ld(p + 14 * pPlane), s33 = ld(p + 15 * pPlane);
-    for (let k = 1; k < blocks; k++) {
-      const q = p + <usize>k * block;
-      s00 = f32x4.add(s00, ld(q)); s01 = f32x4.add(s01, ld(q + pPlane));
-      s02 = f32x4.add(s02, ld(q + 2 * pPlane)); s03 = f32x4.add(s03, ld(q + 3 * pPlane));
-      s10 = f32x4.add(s10, ld(q + 4 * pPlane)); s11 = f32x4.add(s11, ld(q + 5 * pPlane));
-      s12 = f32x4.add(s12, ld(q + 6 * pPlane)); s13 = f32x4.add(s13, ld(q + 7 * pPlane));
-      s20 = f32x4.add(s20, ld(q + 8 * pPlane)); s21 = f32x4.add(s21, ld(q + 9 * pPlane));
-      s22 = f32x4.add(s22, ld(q + 10 * pPlane)); s23 = f32x4.add(s23, ld(q + 11 * pPlane));
-      s30 = f32x4.add(s30, ld(q + 12 * pPlane)); s31 = f32x4.add(s31, ld(q + 13 * pPlane));
-      s32 = f32x4.add(s32, ld(q + 14 * pPlane)); s33 = f32x4.add(s33, ld(q + 15 * pPlane));
+    // S, plane by plane: tmp[ξ].
+    for (let xi = 0; xi < 36; xi++) {
+      const p = partials + at + <usize>xi * pPlane;
+      let s = ld(p);
+      for (let k = 1; k < blocks; k++) s = f32x4.add(s, ld(p + <usize>k * block));
+      v128.store(tmp + (<usize>xi << 4), s);
     }
-    // Gᵀ S: rows s0 + (s1 + s2)/2, (s1 − s2)/2, (s1 + s2)/2 + s3; then · G.
-    const h0 = f32x4.mul(f32x4.add(s10, s20), half), h1 = f32x4.mul(f32x4.add(s11, s21), half);
-    const h2 = f32x4.mul(f32x4.add(s12, s22), half), h3 = f32x4.mul(f32x4.add(s13, s23), half);
-    const o = dW + at;
-    storeRowG(o, pPlane, f32x4.add(s00, h0), f32x4.add(s01, h1), f32x4.add(s02, h2), f32x4.add(s03, h3), half);
-    storeRowG(
-      o + 3 * pPlane, pPlane,
-      f32x4.mul(f32x4.sub(s10, s20), half), f32x4.mul(f32x4.sub(s11, s21), half),
-      f32x4.mul(f32x4.sub(s12, s22), half), f32x4.mul(f32x4.sub(s13, s23), half),
-      half,
-    );
-    storeRowG(o + 6 * pPlane, pPlane, f32x4.add(h0, s30), f32x4.add(h1, s31), f32x4.add(h2, s32), f32x4.add(h3, s33), half);
+    // Gᵀ S, column by column: rowsG[6·row + column], rows 0…2.
+    for (let j = 0; j < 6; j++) {
+      const q = tmp + (<usize>j << 4);
+      storeGt3(rowsG + (<usize>j << 4), 96, ld(q), ld(q + 96), ld(q + 192), ld(q + 288), ld(q + 384), ld(q + 480));
+    }
+    // Then each row times G: dW[ky][kx].
+    for (let r = 0; r < 3; r++) {
+      const q = rowsG + <usize>r * 96;
+      storeGt3(dW + at + <usize>(3 * r) * pPlane, pPlane, ld(q), ld(q + 16), ld(q + 32), ld(q + 48), ld(q + 64), ld(q + 80));
+    }
   }
 }
 

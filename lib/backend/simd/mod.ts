@@ -257,13 +257,14 @@ export interface SimdKernels {
     Ci: number,
     Co: number,
   ): void;
-  /** dW from the partials of winogradFilterGrad, summed in block order. */
+  /** dW from the partials of winogradFilterGrad, summed in block order (`tmp`: 216 floats). */
   winogradFilterGradSum(
     partials: number,
     blocks: number,
     dW: number,
     C: number,
     Co: number,
+    tmp: number,
   ): void;
 }
 

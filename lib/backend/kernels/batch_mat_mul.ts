@@ -50,7 +50,7 @@ const PACK_COST = 2;
  * act(A'·B' + bias) for one float32 matrix pair (batch 1) on our own
  * WebAssembly products, on every thread of the kernel pool, with no
  * packing: A·Bᵀ on `gemmNT` (dot products of rows, 2 × 4 tiles), the rest
- * on `gemm` (4 × 8 tiles), where a transposed A' is read in place and a
+ * on `gemm` (6 × 8 and 4 × 8 tiles), where a transposed A' is read in place and a
  * transposed B' is either copied or the product is computed as
  * Cᵀ = B'ᵀ·A'ᵀ, whichever copies less. Returns null when the sizes fit
  * neither kernel's tiles.

@@ -92,7 +92,14 @@ async function profiledStep(): Promise<{ grads: number[][]; peak: number }> {
   return { grads, peak: peakBytes };
 }
 
-/** Max |got − want| ≤ 1e-4 · max |want| + 1e-6, for every array. */
+/**
+ * Max |got − want| ≤ 1e-3 · max |want| + 1e-6, for every array: a whole
+ * training step (loss and every gradient) against the CPU backend's direct
+ * sums. Each op is within 1e-4 (backend_test.ts); through the step the
+ * Winograd F(4×4, 3×3) convolutions' rounding adds up to 2–3.5e-4 here
+ * (F(2×2, 3×3): 2–4.5e-5). A wrong address past 2 GiB reads other data and
+ * misses by far more.
+ */
 function assertClose(got: Float32Array[], want: Float32Array[]): void {
   assert.equal(got.length, want.length);
   want.forEach((ref, i) => {
@@ -103,7 +110,7 @@ function assertClose(got: Float32Array[], want: Float32Array[]): void {
       maxDiff = Math.max(maxDiff, Math.abs(ref[j] - got[i][j]));
     }
     assert.ok(
-      maxDiff <= 1e-4 * maxRef + 1e-6,
+      maxDiff <= 1e-3 * maxRef + 1e-6,
       `output ${i}: max |wasm − cpu| = ${maxDiff} vs max |cpu| = ${maxRef}`,
     );
   });

@@ -419,6 +419,122 @@ function ld(p: usize): v128 {
   return v128.load(p);
 }
 
+// Register tiles of a matrix product, shared by the Winograd products and
+// the dense products below.
+
+/**
+ * One 6 × 8 tile of C at `o` (rows `cs` bytes apart) += the product of 6
+ * rows of A from `a` (rows `rs`, depth `ks` bytes apart) and 8 columns of
+ * B from `b` (rows `bs` bytes apart) over `depth`; starts from zero when
+ * `first`, and adds the bias and ReLU when `last`.
+ */
+// @ts-ignore: decorator
+@inline
+function gemmTile6x8(
+  o: usize, a: usize, b: usize, rs: usize, ks: usize, bs: usize, cs: usize, depth: i32,
+  first: bool, last: bool, bias: usize, relu: i32,
+): void {
+  const zero = f32x4.splat(0);
+  let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero;
+  let c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero;
+  if (!first) {
+    c00 = ld(o); c01 = v128.load(o, 16);
+    c10 = ld(o + cs); c11 = v128.load(o + cs, 16);
+    c20 = ld(o + 2 * cs); c21 = v128.load(o + 2 * cs, 16);
+    c30 = ld(o + 3 * cs); c31 = v128.load(o + 3 * cs, 16);
+    c40 = ld(o + 4 * cs); c41 = v128.load(o + 4 * cs, 16);
+    c50 = ld(o + 5 * cs); c51 = v128.load(o + 5 * cs, 16);
+  }
+  for (let kk = 0; kk < depth; kk++) {
+    const b0 = ld(b), b1 = v128.load(b, 16);
+    let s = v128.load32_splat(a);
+    c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
+    s = v128.load32_splat(a + rs);
+    c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
+    s = v128.load32_splat(a + 2 * rs);
+    c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
+    s = v128.load32_splat(a + 3 * rs);
+    c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
+    s = v128.load32_splat(a + 4 * rs);
+    c40 = fma(s, b0, c40); c41 = fma(s, b1, c41);
+    s = v128.load32_splat(a + 5 * rs);
+    c50 = fma(s, b0, c50); c51 = fma(s, b1, c51);
+    a += ks;
+    b += bs;
+  }
+  if (last && bias != 0) {
+    const p0 = ld(bias), p1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, p0); c01 = f32x4.add(c01, p1);
+    c10 = f32x4.add(c10, p0); c11 = f32x4.add(c11, p1);
+    c20 = f32x4.add(c20, p0); c21 = f32x4.add(c21, p1);
+    c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
+    c40 = f32x4.add(c40, p0); c41 = f32x4.add(c41, p1);
+    c50 = f32x4.add(c50, p0); c51 = f32x4.add(c51, p1);
+  }
+  if (last && relu) {
+    c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
+    c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
+    c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
+    c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
+    c40 = f32x4.max(c40, zero); c41 = f32x4.max(c41, zero);
+    c50 = f32x4.max(c50, zero); c51 = f32x4.max(c51, zero);
+  }
+  v128.store(o, c00); v128.store(o, c01, 16);
+  v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
+  v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);
+  v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
+  v128.store(o + 4 * cs, c40); v128.store(o + 4 * cs, c41, 16);
+  v128.store(o + 5 * cs, c50); v128.store(o + 5 * cs, c51, 16);
+}
+
+/** As {@link gemmTile6x8}, for a 4 × 8 tile. */
+// @ts-ignore: decorator
+@inline
+function gemmTile4x8(
+  o: usize, a: usize, b: usize, rs: usize, ks: usize, bs: usize, cs: usize, depth: i32,
+  first: bool, last: bool, bias: usize, relu: i32,
+): void {
+  const zero = f32x4.splat(0);
+  let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
+  let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
+  if (!first) {
+    c00 = ld(o); c01 = v128.load(o, 16);
+    c10 = ld(o + cs); c11 = v128.load(o + cs, 16);
+    c20 = ld(o + 2 * cs); c21 = v128.load(o + 2 * cs, 16);
+    c30 = ld(o + 3 * cs); c31 = v128.load(o + 3 * cs, 16);
+  }
+  for (let kk = 0; kk < depth; kk++) {
+    const b0 = ld(b), b1 = v128.load(b, 16);
+    let s = v128.load32_splat(a);
+    c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
+    s = v128.load32_splat(a + rs);
+    c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
+    s = v128.load32_splat(a + 2 * rs);
+    c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
+    s = v128.load32_splat(a + 3 * rs);
+    c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
+    a += ks;
+    b += bs;
+  }
+  if (last && bias != 0) {
+    const p0 = ld(bias), p1 = v128.load(bias, 16);
+    c00 = f32x4.add(c00, p0); c01 = f32x4.add(c01, p1);
+    c10 = f32x4.add(c10, p0); c11 = f32x4.add(c11, p1);
+    c20 = f32x4.add(c20, p0); c21 = f32x4.add(c21, p1);
+    c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
+  }
+  if (last && relu) {
+    c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
+    c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
+    c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
+    c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
+  }
+  v128.store(o, c00); v128.store(o, c01, 16);
+  v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
+  v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);
+  v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
+}
+
 /** Four channels of pixel (y, x) of an image, zero outside it. */
 // @ts-ignore: decorator
 @inline
@@ -582,33 +698,7 @@ export function winogradConv3x3(
       for (let j = 0; j < rows; j += 6) {
         const aj = A + <usize>j * cb, dj = D + <usize>j * ob;
         for (let n0: usize = 0; n0 < ob; n0 += 32) {
-          let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero;
-          let c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero;
-          let b = B + n0;
-          const end = aj + cb;
-          for (let a = aj; a < end; a += 4) {
-            const b0 = ld(b), b1 = v128.load(b, 16);
-            let s = v128.load32_splat(a);
-            c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
-            s = v128.load32_splat(a + cb);
-            c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
-            s = v128.load32_splat(a + 2 * cb);
-            c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
-            s = v128.load32_splat(a + 3 * cb);
-            c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
-            s = v128.load32_splat(a + 4 * cb);
-            c40 = fma(s, b0, c40); c41 = fma(s, b1, c41);
-            s = v128.load32_splat(a + 5 * cb);
-            c50 = fma(s, b0, c50); c51 = fma(s, b1, c51);
-            b += ob;
-          }
-          const d = dj + n0;
-          v128.store(d, c00); v128.store(d, c01, 16);
-          v128.store(d + ob, c10); v128.store(d + ob, c11, 16);
-          v128.store(d + 2 * ob, c20); v128.store(d + 2 * ob, c21, 16);
-          v128.store(d + 3 * ob, c30); v128.store(d + 3 * ob, c31, 16);
-          v128.store(d + 4 * ob, c40); v128.store(d + 4 * ob, c41, 16);
-          v128.store(d + 5 * ob, c50); v128.store(d + 5 * ob, c51, 16);
+          gemmTile6x8(dj + n0, aj, B + n0, cb, 4, ob, ob, C, true, false, 0, 0);
         }
       }
     }
@@ -747,29 +837,8 @@ export function winogradFilterGrad(
         const D = P + <usize>xi * pPlane;
         for (let c0: usize = 0; c0 < cb; c0 += 16) {
           for (let n0: usize = 0; n0 < ob; n0 += 32) {
-            const d = D + (c0 >> 2) * ob + n0;
-            let c00 = ld(d), c01 = v128.load(d, 16);
-            let c10 = ld(d + ob), c11 = v128.load(d + ob, 16);
-            let c20 = ld(d + 2 * ob), c21 = v128.load(d + 2 * ob, 16);
-            let c30 = ld(d + 3 * ob), c31 = v128.load(d + 3 * ob, 16);
-            let a = A + c0, b = B + n0;
-            for (let j = 0; j < rows; j++) {
-              const b0 = ld(b), b1 = v128.load(b, 16);
-              let s = v128.load32_splat(a);
-              c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
-              s = v128.load32_splat(a + 4);
-              c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
-              s = v128.load32_splat(a + 8);
-              c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
-              s = v128.load32_splat(a + 12);
-              c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
-              a += cb;
-              b += ob;
-            }
-            v128.store(d, c00); v128.store(d, c01, 16);
-            v128.store(d + ob, c10); v128.store(d + ob, c11, 16);
-            v128.store(d + 2 * ob, c20); v128.store(d + 2 * ob, c21, 16);
-            v128.store(d + 3 * ob, c30); v128.store(d + 3 * ob, c31, 16);
+            // Rows of this product are channels (4 bytes apart), its depth tiles.
+            gemmTile4x8(D + (c0 >> 2) * ob + n0, A + c0, B + n0, 4, cb, ob, ob, rows, false, false, 0, 0);
           }
         }
       }
@@ -844,8 +913,9 @@ export function conv3x3Single(
   const PW = W + 6, pr = <usize>PW << 2;
   const ob = <usize>Co << 2, tap = ob;
   const zero = f32x4.splat(0);
+  // The border stays zero: each image only overwrites the inside.
+  memory.fill(scratch, 0, <usize>(H + 2) * pr);
   for (let n = k0; n < k1; n++) {
-    memory.fill(scratch, 0, <usize>(H + 2) * pr);
     for (let y = 0; y < H; y++) {
       memory.copy(scratch + <usize>(y + 1) * pr + 4, x + <usize>(n * H + y) * W * 4, <usize>W << 2);
     }
@@ -898,119 +968,6 @@ export function conv3x3Single(
 
 /** Depth of the slice of B a tile column keeps in L1 (256 × 32 B). */
 const GEMM_DEPTH_SLICE = 256;
-
-/**
- * One 6 × 8 tile of C at `o` (rows `cs` bytes apart) += the product of 6
- * rows of A from `a` (rows `rs`, depth `ks` bytes apart) and 8 columns of
- * B from `b` (rows `bs` bytes apart) over `depth`; starts from zero when
- * `first`, and adds the bias and ReLU when `last`.
- */
-// @ts-ignore: decorator
-@inline
-function gemmTile6x8(
-  o: usize, a: usize, b: usize, rs: usize, ks: usize, bs: usize, cs: usize, depth: i32,
-  first: bool, last: bool, bias: usize, relu: i32,
-): void {
-  const zero = f32x4.splat(0);
-  let c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero;
-  let c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero;
-  if (!first) {
-    c00 = ld(o); c01 = v128.load(o, 16);
-    c10 = ld(o + cs); c11 = v128.load(o + cs, 16);
-    c20 = ld(o + 2 * cs); c21 = v128.load(o + 2 * cs, 16);
-    c30 = ld(o + 3 * cs); c31 = v128.load(o + 3 * cs, 16);
-    c40 = ld(o + 4 * cs); c41 = v128.load(o + 4 * cs, 16);
-    c50 = ld(o + 5 * cs); c51 = v128.load(o + 5 * cs, 16);
-  }
-  for (let kk = 0; kk < depth; kk++) {
-    const b0 = ld(b), b1 = v128.load(b, 16);
-    let s = v128.load32_splat(a);
-    c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
-    s = v128.load32_splat(a + rs);
-    c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
-    s = v128.load32_splat(a + 2 * rs);
-    c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
-    s = v128.load32_splat(a + 3 * rs);
-    c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
-    s = v128.load32_splat(a + 4 * rs);
-    c40 = fma(s, b0, c40); c41 = fma(s, b1, c41);
-    s = v128.load32_splat(a + 5 * rs);
-    c50 = fma(s, b0, c50); c51 = fma(s, b1, c51);
-    a += ks;
-    b += bs;
-  }
-  if (last && bias != 0) {
-    const p0 = ld(bias), p1 = v128.load(bias, 16);
-    c00 = f32x4.add(c00, p0); c01 = f32x4.add(c01, p1);
-    c10 = f32x4.add(c10, p0); c11 = f32x4.add(c11, p1);
-    c20 = f32x4.add(c20, p0); c21 = f32x4.add(c21, p1);
-    c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
-    c40 = f32x4.add(c40, p0); c41 = f32x4.add(c41, p1);
-    c50 = f32x4.add(c50, p0); c51 = f32x4.add(c51, p1);
-  }
-  if (last && relu) {
-    c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
-    c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
-    c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
-    c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
-    c40 = f32x4.max(c40, zero); c41 = f32x4.max(c41, zero);
-    c50 = f32x4.max(c50, zero); c51 = f32x4.max(c51, zero);
-  }
-  v128.store(o, c00); v128.store(o, c01, 16);
-  v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
-  v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);
-  v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
-  v128.store(o + 4 * cs, c40); v128.store(o + 4 * cs, c41, 16);
-  v128.store(o + 5 * cs, c50); v128.store(o + 5 * cs, c51, 16);
-}
-
-/** As {@link gemmTile6x8}, for a 4 × 8 tile. */
-// @ts-ignore: decorator
-@inline
-function gemmTile4x8(
-  o: usize, a: usize, b: usize, rs: usize, ks: usize, bs: usize, cs: usize, depth: i32,
-  first: bool, last: bool, bias: usize, relu: i32,
-): void {
-  const zero = f32x4.splat(0);
-  let c00 = zero, c01 = zero, c10 = zero, c11 = zero;
-  let c20 = zero, c21 = zero, c30 = zero, c31 = zero;
-  if (!first) {
-    c00 = ld(o); c01 = v128.load(o, 16);
-    c10 = ld(o + cs); c11 = v128.load(o + cs, 16);
-    c20 = ld(o + 2 * cs); c21 = v128.load(o + 2 * cs, 16);
-    c30 = ld(o + 3 * cs); c31 = v128.load(o + 3 * cs, 16);
-  }
-  for (let kk = 0; kk < depth; kk++) {
-    const b0 = ld(b), b1 = v128.load(b, 16);
-    let s = v128.load32_splat(a);
-    c00 = fma(s, b0, c00); c01 = fma(s, b1, c01);
-    s = v128.load32_splat(a + rs);
-    c10 = fma(s, b0, c10); c11 = fma(s, b1, c11);
-    s = v128.load32_splat(a + 2 * rs);
-    c20 = fma(s, b0, c20); c21 = fma(s, b1, c21);
-    s = v128.load32_splat(a + 3 * rs);
-    c30 = fma(s, b0, c30); c31 = fma(s, b1, c31);
-    a += ks;
-    b += bs;
-  }
-  if (last && bias != 0) {
-    const p0 = ld(bias), p1 = v128.load(bias, 16);
-    c00 = f32x4.add(c00, p0); c01 = f32x4.add(c01, p1);
-    c10 = f32x4.add(c10, p0); c11 = f32x4.add(c11, p1);
-    c20 = f32x4.add(c20, p0); c21 = f32x4.add(c21, p1);
-    c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
-  }
-  if (last && relu) {
-    c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
-    c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
-    c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
-    c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
-  }
-  v128.store(o, c00); v128.store(o, c01, 16);
-  v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
-  v128.store(o + 2 * cs, c20); v128.store(o + 2 * cs, c21, 16);
-  v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
-}
 
 /**
  * C (M × N, row-major) = A · B (+ bias, then ReLU if `relu`), where

@@ -7,8 +7,8 @@
  * `BatchNormalization`: Keras's layer (same weights and names), except that
  * a training-mode call on the WASM backend runs the fused op of
  * `backend/kernels/batch_norm_train.ts` — two kernels instead of some
- * thirty ops — and then updates the moving statistics exactly as Keras
- * does. Inference, other backends and other configurations run Keras's
+ * thirty ops — and then updates the moving statistics to the values
+ * Keras's ops give, in one kernel call. Inference, other backends and other configurations run Keras's
  * code unchanged.
  *
  * `Dropout`: Keras's layer, except that in training its mask is a stretch
@@ -27,6 +27,7 @@ import { advanceRng, dropoutMask } from "./random.ts";
 import {
   batchNormTraining,
   batchNormTrainingAvailable,
+  updateMovingStatistics,
 } from "./backend/kernels/batch_norm_train.ts";
 import { DROPOUT_MASK } from "./backend/kernels/dropout_mask.ts";
 
@@ -99,19 +100,16 @@ export class BatchNormalization extends KerasBatchNormalization {
         this.beta.read() as tf.Tensor1D,
         this.epsilon,
       );
-      // Keras's moving-average update, op for op.
-      const decay = 1 - this.momentum;
-      for (
-        const [variable, value] of [
-          [this.movingMean, mean],
-          [this.movingVariance, variance],
-        ] as const
-      ) {
-        tf.tidy(() => {
-          const orig = variable.read();
-          variable.write(tf.sub(orig, tf.mul(tf.sub(orig, value), decay)));
-        });
-      }
+      // Keras's moving-average update, as its ops round it.
+      const [movingMean, movingVariance] = updateMovingStatistics(
+        this.movingMean.read() as tf.Tensor1D,
+        this.movingVariance.read() as tf.Tensor1D,
+        mean,
+        variance,
+        1 - this.momentum,
+      );
+      this.movingMean.write(movingMean);
+      this.movingVariance.write(movingVariance);
       return y;
     });
   }

@@ -23,6 +23,10 @@
  */
 import { tf } from "./tf.ts";
 import { MOMENTUM_UPDATE } from "./backend/kernels/momentum_update.ts";
+import {
+  ADAM_UPDATE,
+  type AdamUpdateAttrs,
+} from "./backend/kernels/adam_update.ts";
 import { learningRateAt, type LearningRateSchedule } from "./recipes.ts";
 
 /**
@@ -341,20 +345,83 @@ export class ScheduledAdam extends tf.AdamOptimizer {
     variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0],
   ): void {
     this.learningRate = this.learningRateAt(this.step);
-    super.applyGradients(variableGradients);
     const names = Array.isArray(variableGradients)
       ? variableGradients.map((g) => g.name)
       : Object.keys(variableGradients);
-    if (this.weightDecay > 0) {
-      const keep = 1 - this.learningRate * this.weightDecay;
-      tf.tidy(() => {
-        for (const name of names) {
-          const value = tf.engine().registeredVariables[name];
-          if (value.rank >= 2) value.assign(tf.mul(value, tf.scalar(keep)));
-        }
-      });
+    if (tf.getKernel(ADAM_UPDATE, tf.getBackend()) !== undefined) {
+      this.fusedStep(variableGradients, names);
+    } else {
+      super.applyGradients(variableGradients);
+      if (this.weightDecay > 0) {
+        const keep = 1 - this.learningRate * this.weightDecay;
+        tf.tidy(() => {
+          for (const name of names) {
+            const value = tf.engine().registeredVariables[name];
+            if (value.rank >= 2) value.assign(tf.mul(value, tf.scalar(keep)));
+          }
+        });
+      }
     }
     this.step++;
+  }
+
+  /**
+   * tfjs's Adam step and the weight decay, one kernel call per variable
+   * (`backend/kernels/adam_update.ts`: the same values, in one pass).
+   */
+  private fusedStep(
+    variableGradients: Parameters<tf.AdamOptimizer["applyGradients"]>[0],
+    names: string[],
+  ): void {
+    const self = this as unknown as AdamInternals;
+    const keep = this.weightDecay > 0
+      ? 1 - this.learningRate * this.weightDecay
+      : null;
+    tf.tidy(() => {
+      // tfjs's `sub(1, accBeta)`: a float32 subtraction.
+      const oneMinusAccBeta1 = Math.fround(1 - self.accBeta1.dataSync()[0]);
+      const oneMinusAccBeta2 = Math.fround(1 - self.accBeta2.dataSync()[0]);
+      names.forEach((name, i) => {
+        const value = tf.engine().registeredVariables[name];
+        for (
+          const [slots, suffix] of [
+            [self.accumulatedFirstMoment, "m"],
+            [self.accumulatedSecondMoment, "v"],
+          ] as const
+        ) {
+          slots[i] ??= {
+            originalName: `${name}/${suffix}`,
+            variable: tf.tidy(() => tf.zerosLike(value).variable(false)),
+          };
+        }
+        const gradient = Array.isArray(variableGradients)
+          ? variableGradients[i].tensor
+          : variableGradients[name];
+        if (gradient == null) return;
+        const m = self.accumulatedFirstMoment[i].variable;
+        const v = self.accumulatedSecondMoment[i].variable;
+        const attrs: AdamUpdateAttrs = {
+          beta1: this.beta1,
+          beta2: this.beta2,
+          oneMinusAccBeta1,
+          oneMinusAccBeta2,
+          epsilon: this.epsilon,
+          learningRate: this.learningRate,
+          keep: value.rank >= 2 ? keep : null,
+        };
+        const [w2, m2, v2] = tf.engine().runKernel(
+          ADAM_UPDATE,
+          { w: value, m, v, g: gradient },
+          attrs as unknown as tf.NamedAttrMap,
+        ) as tf.Tensor[];
+        m.assign(m2);
+        v.assign(v2);
+        value.assign(w2);
+      });
+      self.accBeta1.assign(tf.mul(self.accBeta1, this.beta1));
+      self.accBeta2.assign(tf.mul(self.accBeta2, this.beta2));
+    });
+    this.incrementIterations();
   }
 
   /**

@@ -12,6 +12,7 @@ import {
   winogradPlan,
 } from "../lib/backend/kernels/conv2d.ts";
 import { pointerOf, simdKernels, simdPool } from "../lib/backend/simd/mod.ts";
+import { DEFAULT_SPIN_MICROS } from "../lib/backend/simd/pool.ts";
 import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 
 const info = await initWasmBackend();
@@ -127,8 +128,9 @@ function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
   return values;
 }
 
-Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one thread computes", async () => {
+Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one thread computes, with threads that poll or sleep", async () => {
   const pool = simdPool(tf.backend() as BackendWasm);
+  assert.equal(pool.spinMicros, DEFAULT_SPIN_MICROS);
   for (let i = 0; i < 200 && pool.readyWorkers < pool.threads - 1; i++) {
     await new Promise((r) => setTimeout(r, 10));
   }
@@ -136,11 +138,14 @@ Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one threa
   const x = tf.randomNormal([4, 28, 28, 32], 0, 1, "float32", 1) as tf.Tensor4D;
   const w = tf.randomNormal([3, 3, 32, 32], 0, 1, "float32", 2) as tf.Tensor4D;
   const want = winogradOnOneThread(x, w);
-  for (let round = 0; round < 5; round++) {
+  for (let round = 0; round < 6; round++) {
+    // Threads that sleep at once, or poll for longer than the gap.
+    pool.spinMicros = [0, DEFAULT_SPIN_MICROS, 1e5][round % 3];
     const y = tf.conv2d(x, w, 1, "same");
     assert.deepEqual(y.dataSync(), want, `round ${round}`);
     y.dispose();
   }
+  pool.spinMicros = DEFAULT_SPIN_MICROS;
   tf.dispose([x, w]);
   assert.equal(tf.memory().numTensors, before);
 });

@@ -18,6 +18,7 @@ import {
   InputConv2D,
   inputConv2d,
 } from "../lib/layers.ts";
+import { updateMovingStatistics } from "../lib/backend/kernels/batch_norm_train.ts";
 
 await initWasmBackend();
 
@@ -143,6 +144,11 @@ Deno.test("BatchNormalization: training on wasm (fused) matches Keras's layer on
   const cpu = await run("cpu");
   const wasm = await run("wasm");
   assert.ok(wasm.kernels.includes("BatchNormTraining"), "fused on wasm");
+  assert.ok(
+    wasm.kernels.includes("BatchNormMovingUpdate") &&
+      !wasm.kernels.includes("Sub"),
+    `moving statistics in one kernel on wasm: ${wasm.kernels}`,
+  );
   assert.ok(!cpu.kernels.includes("BatchNormTraining"), "Keras's on cpu");
   assert.equal(wasm.out.length, 7); // loss, dγ, dβ, γ, β, moving mean, moving variance
   wasm.out.forEach((got, i) =>
@@ -155,6 +161,34 @@ Deno.test("BatchNormalization: training on wasm (fused) matches Keras's layer on
   );
   // Moving mean moved 10% of the way from 0 to the batch mean.
   assert.ok(wasm.out[5].some((v) => Math.abs(v) > 1e-3));
+});
+
+Deno.test("updateMovingStatistics: Keras's three ops' values bit for bit, in one kernel call on wasm", async () => {
+  await tf.setBackend("wasm");
+  const values = (seed: number) =>
+    tf.tidy(() =>
+      tf.mul(
+        tf.randomNormal([64], 0, 1, "float32", seed),
+        tf.exp(tf.randomUniform([64], -8, 8, "float32", seed + 1)),
+      ) as tf.Tensor1D
+    );
+  const [mm, mv, m, v] = [1, 3, 5, 7].map(values);
+  for (const decay of [0.01, 1 - 0.99, 0.1, 1 / 3]) {
+    const byOps = tf.tidy(() =>
+      [[mm, m], [mv, v]].map(([moving, batch]) =>
+        Array.from(
+          tf.sub(moving, tf.mul(tf.sub(moving, batch), decay)).dataSync(),
+        )
+      )
+    );
+    const profile = await tf.profile(() => {
+      const got = updateMovingStatistics(mm, mv, m, v, decay);
+      assert.deepEqual(got.map((t) => Array.from(t.dataSync())), byOps);
+      tf.dispose(got);
+    });
+    assert.deepEqual(profile.kernelNames, ["BatchNormMovingUpdate"]);
+  }
+  tf.dispose([mm, mv, m, v]);
 });
 
 Deno.test("BatchNormalization serialises as Keras's and deserialises as this project's", () => {

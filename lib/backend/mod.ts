@@ -30,6 +30,7 @@ import { cast, identity } from "./kernels/identity.ts";
 import { batchNorm } from "./kernels/batch_norm.ts";
 import { mean, sum } from "./kernels/reductions.ts";
 import { MOMENTUM_UPDATE, momentumUpdate } from "./kernels/momentum_update.ts";
+import { ADAM_UPDATE, adamUpdate } from "./kernels/adam_update.ts";
 import {
   BATCH_NORM_GRAD,
   batchNormGrad,
@@ -37,8 +38,10 @@ import {
   setBatchNormGradEnabled,
 } from "./kernels/batch_norm_grad.ts";
 import {
+  BATCH_NORM_MOVING_UPDATE,
   BATCH_NORM_TRAINING,
   BATCH_NORM_TRAINING_GRAD,
+  batchNormMovingUpdateKernel,
   batchNormTrainingGradKernel,
   batchNormTrainingKernel,
   setBatchNormTrainingEnabled,
@@ -107,9 +110,11 @@ const OUR_KERNELS: Record<
   (args: KernelArgs) => tf.TensorInfo | tf.TensorInfo[]
 > = {
   Add: add,
+  [ADAM_UPDATE]: adamUpdate,
   BatchMatMul: batchMatMul,
   Cast: cast,
   [BATCH_NORM_GRAD]: batchNormGrad,
+  [BATCH_NORM_MOVING_UPDATE]: batchNormMovingUpdateKernel,
   [BATCH_NORM_TRAINING]: batchNormTrainingKernel,
   [BATCH_NORM_TRAINING_GRAD]: batchNormTrainingGradKernel,
   Conv2D: conv2D,

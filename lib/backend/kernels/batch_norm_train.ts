@@ -20,6 +20,15 @@
  * the activations. {@link batchNormTraining} wraps the two kernels as one
  * differentiable op.
  *
+ * - `BatchNormMovingUpdate` — Keras's update of the moving statistics from
+ *   the batch's, for mean and variance at once:
+ *
+ *       moving' = moving − (moving − batch) · decay
+ *
+ *   rounded to float32 after each operation as the three ops would round
+ *   it (the same values bit for bit), in one kernel call instead of six
+ *   ops and two scalar tensors per layer and step.
+ *
  * @module
  */
 import { tf } from "../../tf.ts";
@@ -36,6 +45,8 @@ import { heapF32, type KernelArgs, release, type TensorInfo } from "./util.ts";
 export const BATCH_NORM_TRAINING = "BatchNormTraining";
 /** Name of the gradient kernel. */
 export const BATCH_NORM_TRAINING_GRAD = "BatchNormTrainingGrad";
+/** Name of the moving-statistics kernel. */
+export const BATCH_NORM_MOVING_UPDATE = "BatchNormMovingUpdate";
 
 interface EpsAttrs {
   varianceEpsilon: number;
@@ -338,4 +349,81 @@ export function batchNormTraining(
   const [mean, variance] = stats.map((t) => tf.clone(t) as tf.Tensor1D);
   tf.dispose(stats);
   return { y, mean, variance };
+}
+
+/**
+ * The moving-statistics kernel: inputs `{ movingMean, movingVariance, mean,
+ * variance }` (float32, one value per channel), attribute `{ decay }`;
+ * outputs `[movingMean', movingVariance']`, each
+ * `moving − (moving − batch) · decay` with every operation rounded to
+ * float32, on the calling thread.
+ */
+export function batchNormMovingUpdateKernel(args: KernelArgs): TensorInfo[] {
+  const { inputs, backend } = args;
+  const { decay } = args.attrs as unknown as { decay: number };
+  const d = Math.fround(decay);
+  const pairs = [
+    [inputs.movingMean, inputs.mean],
+    [inputs.movingVariance, inputs.variance],
+  ] as [TensorInfo, TensorInfo][];
+  const outs = pairs.map(([moving]) =>
+    backend.makeOutput(moving.shape, "float32")
+  );
+  // Views after every allocation: the heap may have grown.
+  pairs.forEach(([moving, batch], i) => {
+    const o = heapF32(backend, moving), b = heapF32(backend, batch);
+    const out = heapF32(backend, outs[i]);
+    for (let c = 0; c < o.length; c++) {
+      const diff = Math.fround(o[c] - b[c]);
+      out[c] = o[c] - Math.fround(diff * d);
+    }
+  });
+  return outs;
+}
+
+/**
+ * Keras's moving-average update of a batch-normalisation layer's moving
+ * mean and variance from the batch's statistics (see the module notes) as
+ * one kernel call on the WASM backend; elsewhere as Keras's ops.
+ *
+ * @example
+ * ```ts
+ * import { tf } from "../../tf.ts";
+ * import { updateMovingStatistics } from "./batch_norm_train.ts";
+ * const [m, v] = updateMovingStatistics(
+ *   tf.zeros([4]) as tf.Tensor1D,
+ *   tf.ones([4]) as tf.Tensor1D,
+ *   tf.fill([4], 2) as tf.Tensor1D,
+ *   tf.fill([4], 3) as tf.Tensor1D,
+ *   0.01,
+ * );
+ * m.print(); // 0.02 each
+ * v.print(); // 1.02 each
+ * ```
+ */
+export function updateMovingStatistics(
+  movingMean: tf.Tensor1D,
+  movingVariance: tf.Tensor1D,
+  mean: tf.Tensor1D,
+  variance: tf.Tensor1D,
+  decay: number,
+): [tf.Tensor1D, tf.Tensor1D] {
+  if (
+    tf.getBackend() === "wasm" &&
+    tf.getKernel(BATCH_NORM_MOVING_UPDATE, "wasm") !== undefined &&
+    [movingMean, movingVariance, mean, variance].every((t) =>
+      t.dtype === "float32"
+    )
+  ) {
+    return tf.engine().runKernel(
+      BATCH_NORM_MOVING_UPDATE,
+      { movingMean, movingVariance, mean, variance },
+      { decay } as unknown as tf.NamedAttrMap,
+    ) as [tf.Tensor1D, tf.Tensor1D];
+  }
+  return tf.tidy(() =>
+    [[movingMean, mean], [movingVariance, variance]].map(([moving, batch]) =>
+      tf.sub(moving, tf.mul(tf.sub(moving, batch), decay))
+    ) as [tf.Tensor1D, tf.Tensor1D]
+  );
 }

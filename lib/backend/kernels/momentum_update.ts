@@ -6,15 +6,18 @@
  *     w' = w + v'
  *
  * Written as tfjs ops this is four full-size kernels and three temporaries
- * per variable per step; here one WebAssembly SIMD loop reads `w`, `v`, `g`
- * once and writes `v'` and `w'`. Each product and sum is rounded to float32 as the ops would
- * round it, so the result equals the op-by-op update bit for bit.
+ * per variable per step; here one WebAssembly SIMD loop, on every thread of
+ * the kernel pool, reads `w`, `v`, `g` once and writes `v'` and `w'`. Each
+ * product and sum is rounded to float32 as the ops would round it, so the result equals the op-by-op update bit for bit.
  *
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, simdKernels } from "../simd/mod.ts";
+import { pointerOf, simdPool } from "../simd/mod.ts";
 import type { KernelArgs, TensorInfo } from "./util.ts";
+
+/** Floats per block of the update (a multiple of 4): 64 KiB of each operand. */
+const MOMENTUM_BLOCK = 16384;
 
 /** Name of the kernel registered for the `wasm` backend. */
 export const MOMENTUM_UPDATE = "DecayedMomentumUpdate";
@@ -32,16 +35,26 @@ export function momentumUpdate(args: KernelArgs): TensorInfo[] {
   const w = inputs.w as TensorInfo;
   const vOut = backend.makeOutput(w.shape, "float32");
   const wOut = backend.makeOutput(w.shape, "float32");
-  // WebAssembly SIMD; f32 arithmetic rounds every product and sum.
-  simdKernels(backend).momentumUpdate(
+  // WebAssembly SIMD, in blocks on every thread of the pool; f32
+  // arithmetic rounds every product and sum.
+  const n = tf.util.sizeFromShape(w.shape);
+  const operands = [
     pointerOf(backend, w),
     pointerOf(backend, inputs.v as TensorInfo),
     pointerOf(backend, inputs.g as TensorInfo),
     pointerOf(backend, vOut),
     pointerOf(backend, wOut),
-    tf.util.sizeFromShape(w.shape),
+    n,
     momentum,
     -learningRate,
+    MOMENTUM_BLOCK,
+  ];
+  simdPool(backend).run(
+    "momentumUpdate",
+    operands,
+    0,
+    0,
+    Math.ceil(n / MOMENTUM_BLOCK),
   );
   return [vOut, wOut];
 }

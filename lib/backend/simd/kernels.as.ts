@@ -379,24 +379,72 @@ export function dropoutMask(
 
 /**
  * One SGD-with-momentum step over n floats: v' = m·v + negLr·g, w' = w + v',
- * each product and sum rounded to f32 (bit for bit the op-by-op update).
+ * each product and sum rounded to f32 (bit for bit the op-by-op update);
+ * this call updates blocks [k0, k1) of B floats (B a multiple of 4).
  */
 export function momentumUpdate(
   w: usize, v: usize, g: usize, vOut: usize, wOut: usize, n: i32, m: f32, negLr: f32,
+  B: i32, k0: i32, k1: i32,
 ): void {
   const vm = f32x4.splat(m), vl = f32x4.splat(negLr);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
+  let i = k0 * B;
+  const end = min(n, k1 * B);
+  for (; i + 4 <= end; i += 4) {
     const o = <usize>i << 2;
     const next = f32x4.add(f32x4.mul(v128.load(v + o), vm), f32x4.mul(v128.load(g + o), vl));
     v128.store(vOut + o, next);
     v128.store(wOut + o, f32x4.add(v128.load(w + o), next));
   }
-  for (; i < n; i++) {
+  for (; i < end; i++) {
     const o = <usize>i << 2;
     const next = load<f32>(v + o) * m + load<f32>(g + o) * negLr;
     store<f32>(vOut + o, next);
     store<f32>(wOut + o, load<f32>(w + o) + next);
+  }
+}
+
+/**
+ * One Adam step over blocks [k0, k1) of B of n floats (B a multiple of 4),
+ * each operation rounded to f32 in the order of tfjs's `AdamOptimizer`
+ * (bit for bit its op-by-op update), then the decoupled weight decay:
+ *
+ *     m' = m·β₁ + g·c₁            c₁ = 1 − β₁
+ *     v' = v·β₂ + (g·g)·c₂        c₂ = 1 − β₂
+ *     w' = ((m'/a₁) / (sqrt(v'/a₂) + ε))·negLr + w     a = 1 − βᵗ
+ *     w' = w'·keep                 when `decay`
+ */
+export function adamUpdate(
+  w: usize, m: usize, v: usize, g: usize, wOut: usize, mOut: usize, vOut: usize, n: i32,
+  b1: f32, c1: f32, b2: f32, c2: f32, a1: f32, a2: f32, eps: f32, negLr: f32,
+  keep: f32, decay: i32, B: i32, k0: i32, k1: i32,
+): void {
+  const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2);
+  const vc2 = f32x4.splat(c2), va1 = f32x4.splat(a1), va2 = f32x4.splat(a2);
+  const veps = f32x4.splat(eps), vlr = f32x4.splat(negLr), vkeep = f32x4.splat(keep);
+  let i = k0 * B;
+  const end = min(n, k1 * B);
+  for (; i + 4 <= end; i += 4) {
+    const o = <usize>i << 2;
+    const gi = v128.load(g + o);
+    const mi = f32x4.add(f32x4.mul(v128.load(m + o), vb1), f32x4.mul(gi, vc1));
+    const vi = f32x4.add(f32x4.mul(v128.load(v + o), vb2), f32x4.mul(f32x4.mul(gi, gi), vc2));
+    v128.store(mOut + o, mi);
+    v128.store(vOut + o, vi);
+    const den = f32x4.add(f32x4.sqrt(f32x4.div(vi, va2)), veps);
+    let wi = f32x4.add(f32x4.mul(f32x4.div(f32x4.div(mi, va1), den), vlr), v128.load(w + o));
+    if (decay) wi = f32x4.mul(wi, vkeep);
+    v128.store(wOut + o, wi);
+  }
+  for (; i < end; i++) {
+    const o = <usize>i << 2;
+    const gi = load<f32>(g + o);
+    const mi = load<f32>(m + o) * b1 + gi * c1;
+    const vi = load<f32>(v + o) * b2 + (gi * gi) * c2;
+    store<f32>(mOut + o, mi);
+    store<f32>(vOut + o, vi);
+    let wi = (mi / a1) / (sqrt<f32>(vi / a2) + eps) * negLr + load<f32>(w + o);
+    if (decay) wi = wi * keep;
+    store<f32>(wOut + o, wi);
   }
 }
 

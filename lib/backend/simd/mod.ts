@@ -84,7 +84,7 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
-  /** v' = m·v + negLr·g, w' = w + v' over n floats, rounded as f32 ops. */
+  /** v' = m·v + negLr·g, w' = w + v' over blocks [k0, k1) of B of n floats, rounded as f32 ops. */
   momentumUpdate(
     w: number,
     v: number,
@@ -94,6 +94,33 @@ export interface SimdKernels {
     n: number,
     m: number,
     negLr: number,
+    B: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** One Adam step (and decoupled weight decay) over blocks [k0, k1) of B of n floats (see source). */
+  adamUpdate(
+    w: number,
+    m: number,
+    v: number,
+    g: number,
+    wOut: number,
+    mOut: number,
+    vOut: number,
+    n: number,
+    b1: number,
+    c1: number,
+    b2: number,
+    c2: number,
+    a1: number,
+    a2: number,
+    eps: number,
+    negLr: number,
+    keep: number,
+    decay: number,
+    B: number,
+    k0: number,
+    k1: number,
   ): void;
   /** Rows [k0·R, k1·R) of 2×2, stride-2 max pooling tiling x exactly. */
   maxPool2x2(
@@ -285,6 +312,8 @@ const POOLED = [
   "maxPool2x2",
   "maxPool2x2Grad",
   "addChannels",
+  "momentumUpdate",
+  "adamUpdate",
 ];
 
 /** Rows and columns of the output blocks the pool's threads share. */
@@ -432,7 +461,7 @@ export function runChannelSums(
  */
 export function runElementwise(
   backend: BackendWasm,
-  name: "relu" | "reluGrad" | "dropoutMask",
+  name: "relu" | "reluGrad" | "dropoutMask" | "momentumUpdate",
   args: number[],
   n: number,
 ): void {

@@ -32,7 +32,11 @@ const SEQ = 0, // bumped to publish a job
   FINISHED = 5, // blocks done
   FAILED = 6, // 1 when a worker's kernel threw
   SCRATCH_ARG = 7, // which argument is the scratch pointer
-  READY = 8; // workers started
+  READY = 8, // workers started
+  SPIN = 9; // microseconds a thread polls before it sleeps
+/** Microseconds a thread polls for work before it sleeps, by default. */
+export const DEFAULT_SPIN_MICROS = 200;
+
 /** Float64 slots: the scratch stride, then the arguments. */
 const F64_OFFSET = 64, MAX_ARGS = 30;
 const BLOCK_BITS = 20, BLOCK_MASK = (1 << BLOCK_BITS) - 1, GEN_MASK = 0x7ff;
@@ -46,6 +50,13 @@ const f = new Float64Array(control, ${F64_OFFSET});
 Atomics.add(c, ${READY}, 1);
 let seen = Atomics.load(c, ${SEQ});
 for (;;) {
+  const spin = c[${SPIN}];
+  if (spin > 0) {
+    const until = performance.now() + spin / 1000;
+    for (let i = 1; Atomics.load(c, ${SEQ}) === seen; i++) {
+      if ((i & 63) === 0 && performance.now() > until) break;
+    }
+  }
   Atomics.wait(c, ${SEQ}, seen);
   seen = Atomics.load(c, ${SEQ});
   const gen = seen & ${GEN_MASK};
@@ -100,6 +111,7 @@ export class KernelPool {
     const control = new SharedArrayBuffer(F64_OFFSET + 8 * (MAX_ARGS + 1));
     this.#c = new Int32Array(control);
     this.#f = new Float64Array(control, F64_OFFSET);
+    this.#c[SPIN] = DEFAULT_SPIN_MICROS;
     for (let slot = 1; slot < this.threads; slot++) {
       const worker = new workerThreads.Worker(WORKER_SOURCE, {
         eval: true,
@@ -163,7 +175,9 @@ export class KernelPool {
       }
       Atomics.add(c, FINISHED, 1);
     }
+    const spinUntil = performance.now() + c[SPIN] / 1000;
     for (let done; (done = Atomics.load(c, FINISHED)) < count;) {
+      if (performance.now() < spinUntil) continue;
       Atomics.wait(c, FINISHED, done, 50);
     }
     // Close the job: a late worker's claim now fails.
@@ -172,6 +186,17 @@ export class KernelPool {
     if (Atomics.exchange(c, FAILED, 0) !== 0) {
       throw new Error(`the WebAssembly kernel ${name} failed on a worker`);
     }
+  }
+
+  /**
+   * Microseconds a thread polls for work (or for the job's end) before it
+   * sleeps; 0 sleeps at once.
+   */
+  get spinMicros(): number {
+    return this.#c[SPIN];
+  }
+  set spinMicros(us: number) {
+    Atomics.store(this.#c, SPIN, Math.max(0, Math.round(us)));
   }
 
   /** Workers that have started (for tests). */

@@ -215,6 +215,45 @@ Deno.test("bench --compare-pytorch alternates windows with the worker and prints
   }
 });
 
+Deno.test("bench --scaling times training on all threads and on one, alternating, and prints the speed-ups", async () => {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read=.",
+      "--allow-env=DEBUG",
+      "lib/cli/bench.ts",
+      "--scaling",
+      "--threads",
+      "2",
+      "--windows",
+      "2",
+      "--seconds",
+      "1",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  const stderr = new TextDecoder().decode(out.stderr);
+  if ((navigator.hardwareConcurrency ?? 1) < 2) {
+    assert.equal(out.code, 1);
+    assert.match(stderr, /--scaling compares one thread with several/);
+    return;
+  }
+  assert.equal(out.code, 0, stderr);
+  const j = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(j.threads, 2);
+  for (const key of ["training_batch32", "training_batch128"]) {
+    const c = j.thread_scaling[key];
+    assert.equal(c.ours.windows.length, 2, key);
+    assert.equal(c.theirs.windows.length, 2, key);
+    assert.ok(c.ratio.median > 0 && c.ratio.min <= c.ratio.max, key);
+  }
+  assert.match(stderr, /2 threads ÷ 1 thread/);
+  assert.match(stderr, /training, batch 128\s+[\d.]+ \([\d.]+–[\d.]+\)/);
+});
+
 Deno.test("bench --compare-pytorch refuses a PyTorch model with another parameter count", async () => {
   const r = await bench(FAKE, ["--windows", "1", "--seconds", "1"], {
     FAKE_PYTORCH_MODE: "params",

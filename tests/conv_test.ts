@@ -128,7 +128,7 @@ function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
   return values;
 }
 
-Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one thread computes, with threads that poll or sleep", async () => {
+Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one thread computes, with threads that poll or sleep, on all threads or one", async () => {
   const pool = simdPool(tf.backend() as BackendWasm);
   assert.equal(pool.spinMicros, DEFAULT_SPIN_MICROS);
   for (let i = 0; i < 200 && pool.readyWorkers < pool.threads - 1; i++) {
@@ -141,11 +141,17 @@ Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one threa
   for (let round = 0; round < 6; round++) {
     // Threads that sleep at once, or poll for longer than the gap.
     pool.spinMicros = [0, DEFAULT_SPIN_MICROS, 1e5][round % 3];
+    // All threads, or the caller alone.
+    pool.activeThreads = round < 3 ? pool.threads : 1;
     const y = tf.conv2d(x, w, 1, "same");
     assert.deepEqual(y.dataSync(), want, `round ${round}`);
     y.dispose();
   }
   pool.spinMicros = DEFAULT_SPIN_MICROS;
+  pool.activeThreads = 0;
+  assert.equal(pool.activeThreads, 1);
+  pool.activeThreads = 99;
+  assert.equal(pool.activeThreads, pool.threads);
   tf.dispose([x, w]);
   assert.equal(tf.memory().numTensors, before);
 });

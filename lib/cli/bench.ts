@@ -18,6 +18,8 @@
  */
 import { tf } from "../tf.ts";
 import { initWasmBackend, useKernels } from "../backend/mod.ts";
+import { simdPool } from "../backend/simd/mod.ts";
+import type { BackendWasm } from "@tensorflow/tfjs-backend-wasm";
 import { buildMiniVGGNet, MINIVGGNET_PARAMS } from "../model.ts";
 import { compileForRecipe } from "../train.ts";
 import { SEED_RECIPE } from "../recipes.ts";
@@ -53,6 +55,9 @@ Options:
                   PyTorch (Debian's python3-torch) and print the ratios
   --python PATH   the Python that runs PyTorch (default /usr/bin/python3; the
                   task may run only that one)
+  --scaling       also time training at batch 32 and 128 with this project's
+                  kernels on one thread and on all, alternating windows in
+                  this process, and print the speed-ups
   -h, --help      show this help`;
 
 const DEFAULT_PYTHON = "/usr/bin/python3";
@@ -274,6 +279,37 @@ async function baselineComparison(
   };
 }
 
+/**
+ * Training at `batch` with the kernel pool on all its threads ("ours") and
+ * on the calling thread alone ("theirs"), alternating windows in this
+ * process so both see the same machine load: `ratio` is the speed-up of
+ * the extra threads. tfjs-wasm's own kernels (a few small ops) keep all
+ * threads either way.
+ */
+async function threadScaling(
+  batch: number,
+  windows: number,
+  seconds: number,
+): Promise<Comparison> {
+  const pool = simdPool(tf.backend() as BackendWasm);
+  const workload = trainingWorkload(batch);
+  try {
+    await warmUp(workload.step);
+    const on = (threads: number) => () => {
+      pool.activeThreads = threads;
+      return timedWindow(batch, seconds, workload.step);
+    };
+    const rates = await alternate(windows, {
+      ours: on(pool.threads),
+      theirs: on(1),
+    });
+    return compareRates(rates.ours, rates.theirs);
+  } finally {
+    pool.activeThreads = pool.threads;
+    workload.dispose();
+  }
+}
+
 /** Share of a training step's kernel time per kernel, largest first. */
 async function topKernels(
   batch: number,
@@ -314,6 +350,7 @@ async function main(): Promise<void> {
     threads: { type: "string" },
     "compare-pytorch": { type: "boolean" },
     python: { type: "string" },
+    scaling: { type: "boolean" },
     help: { type: "boolean", short: "h" },
   });
   if (values.help) {
@@ -361,6 +398,25 @@ async function main(): Promise<void> {
       seconds,
     );
   }
+  let scaling: Record<string, Comparison> | undefined;
+  if (values.scaling) {
+    if (backend.threads < 2) {
+      throw new UsageError(
+        "--scaling compares one thread with several: run it with --threads 2 or more (or on a machine with more than one core).",
+      );
+    }
+    scaling = {};
+    for (const batch of [32, 128]) {
+      log(
+        `training, batch ${batch}, ${backend.threads} threads vs 1, alternating windows…`,
+      );
+      scaling[`training_batch${batch}`] = await threadScaling(
+        batch,
+        windows,
+        seconds,
+      );
+    }
+  }
   log("profiling one training step at batch 32…");
   const kernels = await topKernels(32);
   log("baseline vs project kernels, training batch 32, alternating windows…");
@@ -380,6 +436,15 @@ async function main(): Promise<void> {
           "stock tfjs-wasm 4.22 kernels + naive filter gradient (the starting point) vs this project's kernels, same process, same threads, alternating windows",
         ...comparison,
       },
+      ...(scaling
+        ? {
+          thread_scaling: {
+            what:
+              `training with this project's kernels on ${backend.threads} threads ("ours") vs 1 ("theirs"), same process, alternating windows; ratio = speed-up`,
+            ...scaling,
+          },
+        }
+        : {}),
       deno: Deno.version.deno,
       tfjs: tf.version.tfjs,
       ...(worker && pytorch
@@ -389,6 +454,19 @@ async function main(): Promise<void> {
     null,
     2,
   ));
+  if (scaling) {
+    console.error(
+      `\nThread scaling, training, ${backend.threads} threads ÷ 1 (this project's kernels, alternating windows of ≥ ${seconds}s, ${windows} each):\n` +
+        formatComparisonTable(
+          {
+            "training, batch 32": scaling.training_batch32,
+            "training, batch 128": scaling.training_batch128,
+          },
+          "1 thread",
+          `${backend.threads} threads`,
+        ),
+    );
+  }
   if (worker && pytorch) {
     console.error(
       `\nMiniVGGNet, ours (tfjs-wasm ${tf.version.tfjs}) vs PyTorch ${worker.hello.torch}, ${backend.threads} threads each, on ${worker.hello.cpu}; alternating windows of ≥ ${seconds}s, ${windows} each:\n` +

@@ -167,7 +167,8 @@ export async function alternate(
 
 /**
  * The table printed to stderr at the end of a comparison: one row per
- * measurement, medians and ranges of both sides and the ratio.
+ * measurement, medians and ranges of both sides and the ratio; the sides
+ * are named `ourName` and `theirName`.
  *
  * @example
  * ```ts
@@ -178,13 +179,19 @@ export async function alternate(
 export function formatComparisonTable(
   rows: Record<string, Comparison>,
   theirName = "PyTorch",
+  ourName = "ours",
 ): string {
   const range = (s: SideSummary) =>
     `${s.median.toFixed(1)} (${s.min.toFixed(1)}–${s.max.toFixed(1)})`;
   const ratio = (r: Ratio) =>
     `${r.median.toFixed(2)}× (${r.min.toFixed(2)}–${r.max.toFixed(2)})`;
   const table = [
-    ["images/s, median (range)", "ours", theirName, `ours ÷ ${theirName}`],
+    [
+      "images/s, median (range)",
+      ourName,
+      theirName,
+      `${ourName} ÷ ${theirName}`,
+    ],
     ...Object.entries(rows).map(([name, c]) => [
       name,
       range(c.ours),

@@ -33,7 +33,8 @@ const SEQ = 0, // bumped to publish a job
   FAILED = 6, // 1 when a worker's kernel threw
   SCRATCH_ARG = 7, // which argument is the scratch pointer
   READY = 8, // workers started
-  SPIN = 9; // microseconds a thread polls before it sleeps
+  SPIN = 9, // microseconds a thread polls before it sleeps
+  ACTIVE = 10; // threads that take blocks (the caller and slots below it)
 /** Microseconds a thread polls for work before it sleeps, by default. */
 export const DEFAULT_SPIN_MICROS = 200;
 
@@ -65,7 +66,7 @@ for (;;) {
   const args = [];
   for (let i = 0; i < c[${NARGS}]; i++) args.push(f[1 + i]);
   args[c[${SCRATCH_ARG}]] += slot * f[0];
-  for (;;) {
+  while (slot < c[${ACTIVE}]) {
     const v = Atomics.load(c, ${COUNTER});
     if ((v >>> ${BLOCK_BITS}) !== gen) break;
     const k = v & ${BLOCK_MASK};
@@ -112,6 +113,7 @@ export class KernelPool {
     this.#c = new Int32Array(control);
     this.#f = new Float64Array(control, F64_OFFSET);
     this.#c[SPIN] = DEFAULT_SPIN_MICROS;
+    this.#c[ACTIVE] = this.threads;
     for (let slot = 1; slot < this.threads; slot++) {
       const worker = new workerThreads.Worker(WORKER_SOURCE, {
         eval: true,
@@ -142,7 +144,7 @@ export class KernelPool {
         } arguments before its block range, got ${args.length}`,
       );
     }
-    if (this.threads === 1 || count === 1) {
+    if (this.threads === 1 || count === 1 || this.#c[ACTIVE] === 1) {
       fn(...args, 0, count);
       return;
     }
@@ -197,6 +199,22 @@ export class KernelPool {
   }
   set spinMicros(us: number) {
     Atomics.store(this.#c, SPIN, Math.max(0, Math.round(us)));
+  }
+
+  /**
+   * Threads that compute a job, 1 … {@link threads} (default all): the
+   * others sit jobs out. For measuring how the kernels scale with threads
+   * in one process, on the same machine load.
+   */
+  get activeThreads(): number {
+    return this.#c[ACTIVE];
+  }
+  set activeThreads(n: number) {
+    Atomics.store(
+      this.#c,
+      ACTIVE,
+      Math.min(this.threads, Math.max(1, Math.floor(n))),
+    );
   }
 
   /** Workers that have started (for tests). */

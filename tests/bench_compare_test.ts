@@ -95,22 +95,19 @@ Deno.test("formatComparisonTable: one row per measurement, medians, ranges and t
   );
 });
 
-/** Runs the bench script with the task's permissions, allowed to run `python` too. */
-async function bench(
-  python: string,
+/** Runs the bench script with the task's permissions (and `extraPermissions`). */
+async function runBench(
   args: string[],
   env: Record<string, string> = {},
+  extraPermissions: string[] = [],
 ) {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
       "run",
       "--allow-read=.",
-      `--allow-run=${python}`,
+      ...extraPermissions,
       "--allow-env=DEBUG",
       "lib/cli/bench.ts",
-      "--compare-pytorch",
-      "--python",
-      python,
       ...args,
     ],
     cwd: ROOT,
@@ -124,6 +121,19 @@ async function bench(
     stdout: decode(out.stdout),
     stderr: decode(out.stderr).split("\n").filter((l) => l !== ""),
   };
+}
+
+/** The bench with `--compare-pytorch`, allowed to run `python` too. */
+function bench(
+  python: string,
+  args: string[],
+  env: Record<string, string> = {},
+) {
+  return runBench(
+    ["--compare-pytorch", "--python", python, ...args],
+    env,
+    [`--allow-run=${python}`],
+  );
 }
 
 function assertOneSentence(
@@ -216,33 +226,23 @@ Deno.test("bench --compare-pytorch alternates windows with the worker and prints
 });
 
 Deno.test("bench --scaling times training on all threads and on one, alternating, and prints the speed-ups", async () => {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-read=.",
-      "--allow-env=DEBUG",
-      "lib/cli/bench.ts",
-      "--scaling",
-      "--threads",
-      "2",
-      "--windows",
-      "2",
-      "--seconds",
-      "1",
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).output();
-  const stderr = new TextDecoder().decode(out.stderr);
+  const r = await runBench([
+    "--scaling",
+    "--threads",
+    "2",
+    "--windows",
+    "2",
+    "--seconds",
+    "1",
+  ]);
+  const stderr = r.stderr.join("\n");
   if ((navigator.hardwareConcurrency ?? 1) < 2) {
-    assert.equal(out.code, 1);
+    assert.equal(r.code, 1);
     assert.match(stderr, /--scaling compares one thread with several/);
     return;
   }
-  assert.equal(out.code, 0, stderr);
-  const j = JSON.parse(new TextDecoder().decode(out.stdout));
+  assert.equal(r.code, 0, stderr);
+  const j = JSON.parse(r.stdout);
   assert.equal(j.threads, 2);
   for (const key of ["training_batch32", "training_batch128"]) {
     const c = j.thread_scaling[key];

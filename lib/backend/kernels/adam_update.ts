@@ -17,11 +17,8 @@
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, simdPool } from "../simd/mod.ts";
+import { pointerOf, runElementwise } from "../simd/mod.ts";
 import type { KernelArgs, TensorInfo } from "./util.ts";
-
-/** Floats per block of the update (a multiple of 4): 64 KiB of each operand. */
-const ADAM_BLOCK = 16384;
 
 /** Name of the kernel registered for the `wasm` backend. */
 export const ADAM_UPDATE = "AdamUpdate";
@@ -52,9 +49,9 @@ export function adamUpdate(args: KernelArgs): TensorInfo[] {
   const a = args.attrs as unknown as AdamUpdateAttrs;
   const w = inputs.w as TensorInfo;
   const outs = [0, 1, 2].map(() => backend.makeOutput(w.shape, "float32"));
-  const n = tf.util.sizeFromShape(w.shape);
   const f = Math.fround;
-  simdPool(backend).run(
+  runElementwise(
+    backend,
     "adamUpdate",
     [
       pointerOf(backend, w),
@@ -62,7 +59,6 @@ export function adamUpdate(args: KernelArgs): TensorInfo[] {
       pointerOf(backend, inputs.v as TensorInfo),
       pointerOf(backend, inputs.g as TensorInfo),
       ...outs.map((o) => pointerOf(backend, o)),
-      n,
       f(a.beta1),
       f(1 - a.beta1),
       f(a.beta2),
@@ -73,11 +69,8 @@ export function adamUpdate(args: KernelArgs): TensorInfo[] {
       f(-a.learningRate),
       f(a.keep ?? 1),
       a.keep === null ? 0 : 1,
-      ADAM_BLOCK,
     ],
-    0,
-    0,
-    Math.ceil(n / ADAM_BLOCK),
+    tf.util.sizeFromShape(w.shape),
   );
   return outs;
 }

@@ -8,16 +8,14 @@
  * Written as tfjs ops this is four full-size kernels and three temporaries
  * per variable per step; here one WebAssembly SIMD loop, on every thread of
  * the kernel pool, reads `w`, `v`, `g` once and writes `v'` and `w'`. Each
- * product and sum is rounded to float32 as the ops would round it, so the result equals the op-by-op update bit for bit.
+ * product and sum is rounded to float32 as the ops would round it, so the
+ * result equals the op-by-op update bit for bit.
  *
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, simdPool } from "../simd/mod.ts";
+import { pointerOf, runElementwise } from "../simd/mod.ts";
 import type { KernelArgs, TensorInfo } from "./util.ts";
-
-/** Floats per block of the update (a multiple of 4): 64 KiB of each operand. */
-const MOMENTUM_BLOCK = 16384;
 
 /** Name of the kernel registered for the `wasm` backend. */
 export const MOMENTUM_UPDATE = "DecayedMomentumUpdate";
@@ -37,24 +35,19 @@ export function momentumUpdate(args: KernelArgs): TensorInfo[] {
   const wOut = backend.makeOutput(w.shape, "float32");
   // WebAssembly SIMD, in blocks on every thread of the pool; f32
   // arithmetic rounds every product and sum.
-  const n = tf.util.sizeFromShape(w.shape);
-  const operands = [
-    pointerOf(backend, w),
-    pointerOf(backend, inputs.v as TensorInfo),
-    pointerOf(backend, inputs.g as TensorInfo),
-    pointerOf(backend, vOut),
-    pointerOf(backend, wOut),
-    n,
-    momentum,
-    -learningRate,
-    MOMENTUM_BLOCK,
-  ];
-  simdPool(backend).run(
+  runElementwise(
+    backend,
     "momentumUpdate",
-    operands,
-    0,
-    0,
-    Math.ceil(n / MOMENTUM_BLOCK),
+    [
+      pointerOf(backend, w),
+      pointerOf(backend, inputs.v as TensorInfo),
+      pointerOf(backend, inputs.g as TensorInfo),
+      pointerOf(backend, vOut),
+      pointerOf(backend, wOut),
+      momentum,
+      -learningRate,
+    ],
+    tf.util.sizeFromShape(w.shape),
   );
   return [vOut, wOut];
 }

@@ -383,8 +383,8 @@ export function dropoutMask(
  * this call updates blocks [k0, k1) of B floats (B a multiple of 4).
  */
 export function momentumUpdate(
-  w: usize, v: usize, g: usize, vOut: usize, wOut: usize, n: i32, m: f32, negLr: f32,
-  B: i32, k0: i32, k1: i32,
+  w: usize, v: usize, g: usize, vOut: usize, wOut: usize, m: f32, negLr: f32,
+  n: i32, B: i32, k0: i32, k1: i32,
 ): void {
   const vm = f32x4.splat(m), vl = f32x4.splat(negLr);
   let i = k0 * B;
@@ -414,9 +414,9 @@ export function momentumUpdate(
  *     w' = w'·keep                 when `decay`
  */
 export function adamUpdate(
-  w: usize, m: usize, v: usize, g: usize, wOut: usize, mOut: usize, vOut: usize, n: i32,
+  w: usize, m: usize, v: usize, g: usize, wOut: usize, mOut: usize, vOut: usize,
   b1: f32, c1: f32, b2: f32, c2: f32, a1: f32, a2: f32, eps: f32, negLr: f32,
-  keep: f32, decay: i32, B: i32, k0: i32, k1: i32,
+  keep: f32, decay: i32, n: i32, B: i32, k0: i32, k1: i32,
 ): void {
   const vb1 = f32x4.splat(b1), vc1 = f32x4.splat(c1), vb2 = f32x4.splat(b2);
   const vc2 = f32x4.splat(c2), va1 = f32x4.splat(a1), va2 = f32x4.splat(a2);

@@ -91,9 +91,9 @@ export interface SimdKernels {
     g: number,
     vOut: number,
     wOut: number,
-    n: number,
     m: number,
     negLr: number,
+    n: number,
     B: number,
     k0: number,
     k1: number,
@@ -107,7 +107,6 @@ export interface SimdKernels {
     wOut: number,
     mOut: number,
     vOut: number,
-    n: number,
     b1: number,
     c1: number,
     b2: number,
@@ -118,6 +117,7 @@ export interface SimdKernels {
     negLr: number,
     keep: number,
     decay: number,
+    n: number,
     B: number,
     k0: number,
     k1: number,
@@ -461,7 +461,7 @@ export function runChannelSums(
  */
 export function runElementwise(
   backend: BackendWasm,
-  name: "relu" | "reluGrad" | "dropoutMask" | "momentumUpdate",
+  name: "relu" | "reluGrad" | "dropoutMask" | "momentumUpdate" | "adamUpdate",
   args: number[],
   n: number,
 ): void {

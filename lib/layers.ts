@@ -30,6 +30,7 @@ import {
   updateMovingStatistics,
 } from "./backend/kernels/batch_norm_train.ts";
 import { DROPOUT_MASK } from "./backend/kernels/dropout_mask.ts";
+import { inputConv, inputConvAvailable } from "./backend/kernels/input_conv.ts";
 
 /**
  * The one input tensor of a layer call: `inputs` itself, or the only
@@ -261,11 +262,13 @@ const KerasConv2D = tf.serialization.SerializationMap.getMap()
   ) => KerasConv2DLayer;
 
 /**
- * Keras's `Conv2D`, for a model's first layer: in training it runs the
- * convolution and the bias as separate ops, whose gradients tfjs computes
- * only for what needs one, instead of tfjs's fused convolution, whose
- * gradient always computes the gradient with respect to the input too. A
- * model's input never needs one in training. Inference and
+ * Keras's `Conv2D`, for a model's first layer: in training it runs as an
+ * op whose gradient computes the input's gradient only when something asks
+ * for it, instead of tfjs's fused convolution, whose gradient always does;
+ * a model's input never needs one in training. On the WASM backend, a 3×3
+ * "same" convolution of one-channel images (MiniVGGNet's) is one kernel
+ * with its bias each way (`InputConv2D`, `backend/kernels/input_conv.ts`);
+ * elsewhere it is a convolution and an add. Inference and
  * every other case run Keras's code; gradients with respect to the input,
  * when asked for, are still computed. It serialises as Keras's `Conv2D`
  * (and loads back as Keras's).
@@ -290,6 +293,26 @@ export class InputConv2D extends KerasConv2D {
       this.dataFormat !== "channelsLast"
     ) {
       return super.call(inputs, kwargs);
+    }
+    const kernel = this.kernel.read() as tf.Tensor4D;
+    if (
+      inputConvAvailable(
+        x,
+        kernel.shape,
+        this.strides,
+        this.padding,
+        this.dilationRate,
+      )
+    ) {
+      return tf.tidy(() =>
+        this.activation.apply(
+          inputConv(
+            x as tf.Tensor4D,
+            kernel,
+            this.bias === null ? null : this.bias.read() as tf.Tensor1D,
+          ),
+        )
+      );
     }
     return tf.tidy(() => {
       let y: tf.Tensor = tf.conv2d(

@@ -208,6 +208,8 @@ for (const c of convCases) {
 
 // Small operands run on the calling thread (small_ops.ts): same shapes,
 // a scalar either side, broadcasting both ways, and one just too big.
+// Same-shape products of 1,024 values or more are WebAssembly: one block
+// (a dense layer's dropout), several blocks with a tail past the last four.
 for (
   const [a, b] of [
     [[4, 10], [4, 10]],
@@ -216,6 +218,8 @@ for (
     [[4, 1], [4, 10]],
     [[2, 1, 3], [4, 1]],
     [[16385], [16385]],
+    [[32, 512], [32, 512]],
+    [[3, 20001], [3, 20001]],
   ] as const
 ) {
   for (const op of ["sub", "mul", "div"] as const) {

@@ -50,6 +50,14 @@ import { type KernelArgs, rememberStock, stockKernel } from "./kernels/util.ts";
 import { transpose } from "./kernels/transpose.ts";
 import { DROPOUT_MASK, dropoutMaskKernel } from "./kernels/dropout_mask.ts";
 import {
+  INPUT_CONV,
+  INPUT_CONV_GRAD,
+  inputConvGradKernel,
+  inputConvKernel,
+  registerInputConvGradient,
+  setInputConvEnabled,
+} from "./kernels/input_conv.ts";
+import {
   registerReluGradient,
   relu,
   RELU_GRAD,
@@ -125,6 +133,8 @@ const OUR_KERNELS: Record<
   FusedConv2D: fusedConv2D,
   _FusedMatMul: fusedMatMul,
   Identity: identity,
+  [INPUT_CONV]: inputConvKernel,
+  [INPUT_CONV_GRAD]: inputConvGradKernel,
   MaxPool: maxPool,
   MaxPoolGrad: maxPoolGrad,
   Mean: mean,
@@ -162,6 +172,7 @@ export function registerTrainingKernels(): void {
   }
   registerBatchNormGradient();
   registerReluGradient();
+  registerInputConvGradient();
   registered = true;
 }
 
@@ -211,6 +222,7 @@ export function useKernels(set: "project" | "baseline"): void {
   setBatchNormGradEnabled(set === "project");
   setBatchNormTrainingEnabled(set === "project");
   setReluGradEnabled(set === "project");
+  setInputConvEnabled(set === "project");
 }
 
 /**

@@ -165,7 +165,7 @@ function winograd(
 }
 
 /** out = act(x ⊛ filter + bias) directly; see {@link singleChannelApplies}. */
-function singleChannel(
+export function singleChannel(
   backend: KernelArgs["backend"],
   x: TensorInfo,
   filter: TensorInfo,

@@ -337,6 +337,20 @@ export function reluGrad(dy: usize, x: usize, dx: usize, n: i32, B: i32, k0: i32
   }
 }
 
+/** z = x · y (same shapes) for elements [k0·B, min(n, k1·B)). */
+export function multiply(x: usize, y: usize, z: usize, n: i32, B: i32, k0: i32, k1: i32): void {
+  const i1 = min(n, k1 * B);
+  let i = k0 * B;
+  for (; i + 4 <= i1; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(z + o, f32x4.mul(ld(x + o), ld(y + o)));
+  }
+  for (; i < i1; i++) {
+    const o = <usize>i << 2;
+    store<f32>(z + o, load<f32>(x + o) * load<f32>(y + o));
+  }
+}
+
 /**
  * A dropout mask, elements [k0·B, min(n, k1·B)): element i is `scale` when
  * the i-th (from 1) output of mulberry32 from `state` is below `keep`, else
@@ -1005,6 +1019,78 @@ export function conv3x3Single(
           if (left > 1) { v128.store(d + ob, a10); v128.store(d + ob, a11, 16); }
           if (left > 2) { v128.store(d + 2 * ob, a20); v128.store(d + 2 * ob, a21, 16); }
           if (left > 3) { v128.store(d + 3 * ob, a30); v128.store(d + 3 * ob, a31, 16); }
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The filter and bias gradients of conv3x3Single's convolution, summed over
+ * blocks of G images: block k adds images [k·G, (k+1)·G) of
+ * x [N, H, W, 1] and dy [N, H, W, Co] into `part` + k·10·Co floats — nine
+ * rows of Co for the taps (ky, kx), then one for the bias (the sum of dy).
+ * `scratch` holds (H + 2)·(W + 6) floats, as conv3x3Single's. Co a multiple
+ * of 8; blocks [k0, k1). Per image, each pass takes one filter row (three
+ * taps) and eight channels over every pixel: two loads of dy, three of
+ * pixels and six multiply-adds (eight with the bias, on the first row).
+ */
+export function conv3x3SingleGrad(
+  x: usize, dy: usize, part: usize, scratch: usize,
+  N: i32, H: i32, W: i32, Co: i32, G: i32, k0: i32, k1: i32,
+): void {
+  const PW = W + 6, pr = <usize>PW << 2;
+  const ob = <usize>Co << 2;
+  memory.fill(scratch, 0, <usize>(H + 2) * pr);
+  for (let k = k0; k < k1; k++) {
+    const P = part + <usize>k * 10 * ob;
+    memory.fill(P, 0, 10 * ob);
+    const n1 = min(N, (k + 1) * G);
+    for (let n = k * G; n < n1; n++) {
+      for (let y = 0; y < H; y++) {
+        memory.copy(scratch + <usize>(y + 1) * pr + 4, x + <usize>(n * H + y) * W * 4, <usize>W << 2);
+      }
+      const img = dy + <usize>n * H * W * ob;
+      for (let c: usize = 0; c < ob; c += 32) {
+        for (let ky = 0; ky < 3; ky++) {
+          const q = P + <usize>(3 * ky) * ob + c;
+          let t0a = ld(q), t0b = v128.load(q, 16);
+          let t1a = ld(q + ob), t1b = v128.load(q + ob, 16);
+          let t2a = ld(q + 2 * ob), t2b = v128.load(q + 2 * ob, 16);
+          const bq = P + 9 * ob + c;
+          let ba = ld(bq), bb = v128.load(bq, 16);
+          for (let y = 0; y < H; y++) {
+            const row = scratch + <usize>(y + ky) * pr;
+            const d = img + <usize>y * W * ob + c;
+            if (ky == 0) {
+              for (let i: usize = 0; i < <usize>W; i++) {
+                const ga = ld(d + i * ob), gb = v128.load(d + i * ob, 16);
+                const p = row + (i << 2);
+                let s = v128.load32_splat(p);
+                t0a = fma(s, ga, t0a); t0b = fma(s, gb, t0b);
+                s = v128.load32_splat(p + 4);
+                t1a = fma(s, ga, t1a); t1b = fma(s, gb, t1b);
+                s = v128.load32_splat(p + 8);
+                t2a = fma(s, ga, t2a); t2b = fma(s, gb, t2b);
+                ba = f32x4.add(ba, ga); bb = f32x4.add(bb, gb);
+              }
+            } else {
+              for (let i: usize = 0; i < <usize>W; i++) {
+                const ga = ld(d + i * ob), gb = v128.load(d + i * ob, 16);
+                const p = row + (i << 2);
+                let s = v128.load32_splat(p);
+                t0a = fma(s, ga, t0a); t0b = fma(s, gb, t0b);
+                s = v128.load32_splat(p + 4);
+                t1a = fma(s, ga, t1a); t1b = fma(s, gb, t1b);
+                s = v128.load32_splat(p + 8);
+                t2a = fma(s, ga, t2a); t2b = fma(s, gb, t2b);
+              }
+            }
+          }
+          v128.store(q, t0a); v128.store(q, t0b, 16);
+          v128.store(q + ob, t1a); v128.store(q + ob, t1b, 16);
+          v128.store(q + 2 * ob, t2a); v128.store(q + 2 * ob, t2b, 16);
+          if (ky == 0) { v128.store(bq, ba); v128.store(bq, bb, 16); }
         }
       }
     }

@@ -196,6 +196,20 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** Blocks [k0, k1) of conv3x3Single's filter and bias gradients (see source). */
+  conv3x3SingleGrad(
+    x: number,
+    dy: number,
+    part: number,
+    scratch: number,
+    N: number,
+    H: number,
+    W: number,
+    Co: number,
+    G: number,
+    k0: number,
+    k1: number,
+  ): void;
   /** Blocks [k0, k1) of the Winograd filter gradient's partials. */
   winogradFilterGrad(
     x: number,
@@ -264,6 +278,16 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** z = x · y for elements [k0·B, min(n, k1·B)). */
+  multiply(
+    x: number,
+    y: number,
+    z: number,
+    n: number,
+    B: number,
+    k0: number,
+    k1: number,
+  ): void;
   /** Elements [k0·B, min(n, k1·B)) of a dropout mask (see source). */
   dropoutMask(
     out: number,
@@ -299,6 +323,7 @@ export interface SimdKernels {
 const POOLED = [
   "winogradConv3x3",
   "conv3x3Single",
+  "conv3x3SingleGrad",
   "winogradFilterGrad",
   "gemm",
   "gemmNT",
@@ -308,6 +333,7 @@ const POOLED = [
   "bnGradAcc",
   "relu",
   "reluGrad",
+  "multiply",
   "dropoutMask",
   "maxPool2x2",
   "maxPool2x2Grad",
@@ -461,7 +487,13 @@ export function runChannelSums(
  */
 export function runElementwise(
   backend: BackendWasm,
-  name: "relu" | "reluGrad" | "dropoutMask" | "momentumUpdate" | "adamUpdate",
+  name:
+    | "relu"
+    | "reluGrad"
+    | "multiply"
+    | "dropoutMask"
+    | "momentumUpdate"
+    | "adamUpdate",
   args: number[],
   n: number,
 ): void {

@@ -16,6 +16,7 @@ import {
   batchNormTraining,
   batchNormTrainingAvailable,
 } from "../lib/backend/kernels/batch_norm_train.ts";
+import { setReluBatchNormFusion } from "../lib/backend/kernels/relu.ts";
 import { dropout } from "../lib/layers.ts";
 import {
   advanceRng,
@@ -655,6 +656,88 @@ Deno.test("fused training batch norm returns the batch's mean and biased varianc
   assert.ok(Math.abs(ys[0] - (2 * -2 / Math.sqrt(8 / 3) + 0.5)) < 1e-5);
   tf.dispose([x, gamma, beta, y, mean, variance]);
   assert.equal(tf.memory().numTensors, before);
+});
+
+// A convolution, its ReLU and a batch norm: backwards, the batch norm's
+// gradient includes the ReLU's step and hands the convolution's bias
+// gradient its sums (1,568 rows: the pooled sums).
+Deno.test("wasm matches cpu: conv2d + bias, relu, training batch norm, with every gradient", () =>
+  compare(
+    "conv relu batch norm",
+    { x: [2, 28, 28, 4], w: [3, 3, 4, 8], b: [8], gamma: [8], beta: [8] },
+    (t) =>
+      batchNormInTraining({
+        ...t,
+        x: tf.relu(
+          tf.fused.conv2d({
+            x: t.x as tf.Tensor4D,
+            filter: t.w as tf.Tensor4D,
+            bias: t.b,
+            strides: 1,
+            pad: "same",
+          }),
+        ),
+      }, [0, 1, 2]),
+  ));
+
+Deno.test("a ReLU and the batch norm after it: one pass backwards, the same bits as two, and two where the ReLU's output has other uses or its own gradient is asked for", async () => {
+  await tf.setBackend("wasm");
+  const z = tf.randomNormal([2, 28, 28, 8], 0, 1, "float32", 5);
+  const w = tf.randomNormal([2, 28, 28, 8], 0, 1, "float32", 6);
+  const gamma = tf.randomNormal([8], 1, 0.1, "float32", 7) as tf.Tensor1D;
+  const beta = tf.randomNormal([8], 0, 0.1, "float32", 8) as tf.Tensor1D;
+  const bn = (y: tf.Tensor) => batchNormTraining(y, gamma, beta, 1e-3).y;
+  const cases: Record<string, () => tf.Tensor[]> = {
+    // d/dz of a ReLU whose only consumer is the batch norm: fused.
+    only:
+      () => [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(bn(tf.relu(t)), w)))(z)],
+    // The ReLU's output also feeds a product: its gradient is a sum.
+    shared: () => [
+      tf.grad((t: tf.Tensor) => {
+        const y = tf.relu(t);
+        return tf.add(tf.sum(tf.mul(bn(y), w)), tf.sum(tf.mul(y, y)));
+      })(z),
+    ],
+    // The gradient with respect to the ReLU's output itself: no step.
+    output: () => {
+      const y = tf.relu(z);
+      return [tf.grad((t: tf.Tensor) => tf.sum(tf.mul(bn(t), w)))(y), y];
+    },
+  };
+  const fusedKernels = { only: false, shared: true, output: false };
+  for (const [name, run] of Object.entries(cases)) {
+    const results: Float32Array[] = [];
+    for (const fused of [true, false]) {
+      setReluBatchNormFusion(fused);
+      let out: tf.Tensor[] = [];
+      const profile = await tf.profile(() => {
+        out = run();
+      });
+      results.push(out[0].dataSync() as Float32Array);
+      if (fused) {
+        assert.equal(
+          profile.kernels.some((k) => k.name === "ReluGrad"),
+          fusedKernels[name as keyof typeof fusedKernels],
+          `${name}: ReluGrad`,
+        );
+      }
+      if (name === "output") {
+        // Where the ReLU's output is 0 its gradient is not (the step would zero it).
+        const y = out[1].dataSync();
+        assert.ok(results.at(-1)!.some((g, i) => y[i] === 0 && g !== 0));
+      }
+      tf.dispose(out);
+    }
+    setReluBatchNormFusion(true);
+    if (name === "shared") {
+      // The step twice on the batch norm's part: the same numbers, though
+      // a zero's sign may differ.
+      assert.ok(results[0].every((g, i) => g === results[1][i]), name);
+    } else {
+      assert.deepEqual(results[0], results[1], `${name}: fused = two passes`);
+    }
+  }
+  tf.dispose([z, w, gamma, beta]);
 });
 
 const transposeCases: Array<{ x: number[]; perm: number[] }> = [

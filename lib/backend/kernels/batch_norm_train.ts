@@ -40,6 +40,8 @@ import {
   runRows,
 } from "../simd/mod.ts";
 import { heapF32, type KernelArgs, release, type TensorInfo } from "./util.ts";
+import { markStepApplied, stepMayBeApplied } from "./relu.ts";
+import { rememberColumnSums, sumsArePooled } from "./reductions.ts";
 
 /** Name of the forward kernel. */
 export const BATCH_NORM_TRAINING = "BatchNormTraining";
@@ -196,11 +198,15 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
 
 /**
  * The gradient kernel: inputs `{ x, dy, mean, variance, scale }`,
- * attribute `{ varianceEpsilon }`; outputs `[dx, dscale, doffset]`.
+ * attributes `{ varianceEpsilon, relu? }`; outputs `[dx, dscale, doffset]`.
+ * With `relu` (x is a ReLU's output), dx includes the ReLU's step: the
+ * gradient with respect to the ReLU's input (see relu.ts).
  */
 export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
   const { inputs, backend } = args;
-  const { varianceEpsilon } = args.attrs as unknown as EpsAttrs;
+  const { varianceEpsilon, relu } = args.attrs as unknown as EpsAttrs & {
+    relu?: boolean;
+  };
   const x = inputs.x as TensorInfo, dy = inputs.dy as TensorInfo;
   const meanInfo = inputs.mean as TensorInfo;
   const C = x.shape[x.shape.length - 1];
@@ -246,7 +252,31 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
     dscale[c] = inv * sumDyXm;
     doff[c] = sumDy;
   }
-  if (simd) {
+  if (simd && sumsArePooled(rows, C)) {
+    // dx and its per-channel sums in one pass: the bias gradient of the
+    // convolution before, when it asks `Sum` for them.
+    const sums = new Float64Array(2 * C);
+    runChannelSums(
+      backend,
+      "bnGradSums",
+      [
+        pointerOf(backend, x),
+        pointerOf(backend, dy),
+        pointerOf(backend, dxInfo),
+        rows,
+        C,
+        work.at.k0,
+        work.at.k1,
+        work.at.k2,
+        relu ? 1 : 0,
+      ],
+      rows,
+      C,
+      work.at.part,
+      sums,
+    );
+    rememberColumnSums(dxInfo, sums.subarray(0, C));
+  } else if (simd) {
     runRows(
       backend,
       "bnGradRows",
@@ -259,6 +289,7 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
         work.at.k0,
         work.at.k1,
         work.at.k2,
+        relu ? 1 : 0,
       ],
       rows,
       C,
@@ -268,7 +299,9 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
     for (let r = 0; r < xs.length; r += C) {
       for (let c = 0; c < C; c++) {
         const j = r + c;
-        dx[j] = a[c] * dys[j] + b[c] * xs[j] + d[c];
+        const g = Math.fround(a[c] * dys[j] + b[c] * xs[j] + d[c]);
+        // ReLU's step: 1 above 0, 0 below, NaN for NaN (as reluGrad).
+        dx[j] = relu ? g * (xs[j] > 0 ? 1 : xs[j] <= 0 ? 0 : NaN) : g;
       }
     }
   }
@@ -318,7 +351,10 @@ export function batchNormTraining(
   offset: tf.Tensor1D,
   varianceEpsilon: number,
 ): BatchNormTrainingResult {
-  const attrs = { varianceEpsilon };
+  // The gradient through a ReLU before this batch norm too, in one pass
+  // (see relu.ts).
+  const relu = stepMayBeApplied(x);
+  const attrs = { varianceEpsilon, relu };
   let stats: tf.Tensor[] = [];
   const op = tf.customGrad((...args: unknown[]) => {
     const [xIn, scaleIn, offsetIn] = args as tf.Tensor[];
@@ -336,11 +372,13 @@ export function batchNormTraining(
       value: y,
       gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
         const [xs, m, v, s] = saved;
-        return tf.engine().runKernel(
+        const grads = tf.engine().runKernel(
           BATCH_NORM_TRAINING_GRAD,
           { x: xs, dy, mean: m, variance: v, scale: s },
           attrs as unknown as tf.NamedAttrMap,
         ) as tf.Tensor[];
+        if (relu) markStepApplied(grads[0], xs);
+        return grads;
       },
     };
   });

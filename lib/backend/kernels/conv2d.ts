@@ -204,8 +204,8 @@ export function singleChannel(
  * The filter gradient of a convolution {@link winogradApplies} takes, by
  * Winograd: dW = Gᵀ [Σ over tiles (Bᵀ d B) ⊙ (A dy Aᵀ)] G. The batch is cut
  * into at most 8 blocks of images whose sums the pool's threads compute;
- * they are added in block order, so the result does not depend on the
- * thread count.
+ * they are added in block order (the threads sharing the filter's
+ * positions), so the result does not depend on the thread count.
  */
 export function winogradFilterGrad(
   backend: KernelArgs["backend"],
@@ -214,7 +214,6 @@ export function winogradFilterGrad(
 ): TensorInfo {
   const [N, H, W, C] = x.shape;
   const Co = dy.shape[3];
-  const kernels = simdKernels(backend);
   const pool = simdPool(backend);
   // The same tiles and scratch as the forward kernel (dy's transform in
   // place of the product).
@@ -243,13 +242,20 @@ export function winogradFilterGrad(
     4 * blockFloats,
     blocks,
   );
-  kernels.winogradFilterGradSum(
-    pointerOf(backend, partials),
-    blocks,
-    pointerOf(backend, dW),
-    C,
-    Co,
-    pointerOf(backend, scratch),
+  // The partials' sum, on every thread too: ranges of 256 filter positions.
+  pool.run(
+    "winogradFilterGradSum",
+    [
+      pointerOf(backend, partials),
+      blocks,
+      pointerOf(backend, dW),
+      C,
+      Co,
+      pointerOf(backend, scratch),
+    ],
+    5,
+    4 * blockFloats,
+    Math.ceil((C * Co) / 256),
   );
   release(backend, partials, scratch);
   return dW;

@@ -6,7 +6,9 @@
  * the reduced axes to the end (a full copy), then reduce; these kernels
  * read the tensor once, accumulating in double precision: large tensors
  * with channels in 4s on every thread of the kernel pool (blocks of rows,
- * their sums added in order), others row by row in JavaScript.
+ * their sums added in order), others row by row in JavaScript. A kernel
+ * that made a tensor can leave its sums for `Sum` (the batch norm's
+ * gradient does, for the bias gradient of the convolution before it).
  * Every other reduction goes to the stock kernel.
  *
  * @module
@@ -58,6 +60,30 @@ function columnSums(xs: Float32Array, C: number): Float64Array {
 /** Below this many rows the JavaScript loop is as fast as the pool. */
 const MIN_POOLED_ROWS = 1024;
 
+/** A tensor's data → its per-channel sums, computed by the kernel that made it. */
+const knownSums = new WeakMap<object, Float64Array>();
+
+/**
+ * Whether a kernel that makes a rows × C tensor can hand `Sum` its
+ * per-channel sums ({@link rememberColumnSums}): when `Sum` would compute
+ * them on the pool, in `momentsAcc`'s blocks and order, so that the kernel
+ * can compute the same bits in its own pass.
+ */
+export function sumsArePooled(rows: number, C: number): boolean {
+  return C % 4 === 0 && rows >= MIN_POOLED_ROWS;
+}
+
+/**
+ * Remembers the per-channel sums (C doubles, in `momentsAcc`'s blocks and
+ * order; see {@link sumsArePooled}) of a tensor a kernel has just made:
+ * `Sum` over every axis but the last returns them instead of reading the
+ * tensor again (a convolution's bias gradient, from the batch norm's
+ * gradient after it).
+ */
+export function rememberColumnSums(info: TensorInfo, sums: Float64Array): void {
+  knownSums.set(info.dataId, sums);
+}
+
 /**
  * Column sums on every thread of the pool: our `momentsAcc` kernel with a
  * zero shift, in blocks of rows whose f64 sums are added in order.
@@ -108,8 +134,9 @@ function channelReduce(
     : [C];
   const out = backend.makeOutput(outShape, "float32");
   const rows = tf.util.sizeFromShape(x.shape) / C;
-  const acc = C % 4 === 0 && rows >= MIN_POOLED_ROWS
-    ? pooledColumnSums(backend, x, rows, C)
+  const known = knownSums.get(x.dataId);
+  const acc = sumsArePooled(rows, C)
+    ? known?.length === C ? known : pooledColumnSums(backend, x, rows, C)
     : columnSums(heapF32(backend, x), C);
   const scale = name === "Mean" ? 1 / rows : 1;
   const o = heapF32(backend, out);

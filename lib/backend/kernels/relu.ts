@@ -11,6 +11,16 @@
  *   makes the gradient of `Relu` call this kernel on the WASM backend, and
  *   tfjs's own gradient everywhere else.
  *
+ * A ReLU followed by a batch norm (MiniVGGNet's blocks) takes one pass
+ * backwards instead of two: the batch norm's gradient multiplies by the
+ * step of its input, the ReLU's output, as it computes (`bnGradRows`), and
+ * marks what it returns ({@link markStepApplied}); the ReLU's gradient,
+ * given exactly that tensor for its own output, passes it on. Given a sum
+ * (its output has other consumers), it multiplies as usual: the step is 0
+ * or 1, so applying it twice changes no value (a zero's sign, at most). The batch norm leaves the
+ * step out when its input is itself a tensor whose gradient was asked for
+ * ({@link stepMayBeApplied}).
+ *
  * @module
  */
 import { tf } from "../../tf.ts";
@@ -35,6 +45,65 @@ export function setReluGradEnabled(on: boolean): void {
   enabled = on;
 }
 
+let fused = true;
+
+/**
+ * Switches the one-pass gradient of a ReLU and the batch norm after it on
+ * (the default) or off (off: two passes, the same values). For measuring.
+ */
+export function setReluBatchNormFusion(on: boolean): void {
+  fused = on;
+}
+
+/** A ReLU's output (its data) → its input's data, for outputs of {@link relu}. */
+const reluInputOf = new WeakMap<object, object>();
+/** A gradient's data → the ReLU output whose step it already includes. */
+const stepAppliedFor = new WeakMap<object, object>();
+/** The data of the tensors whose gradients are being computed (innermost last). */
+const targets: Set<object>[] = [];
+let targetsTracked = false;
+
+/**
+ * Whether a gradient with respect to `x` may include the step of the ReLU
+ * that made `x`: `x` is a float32 output of this module's `Relu` kernel,
+ * the one-pass gradient is on, and `x` is not a tensor whose gradient is
+ * being asked for (that gradient must not include the step).
+ */
+export function stepMayBeApplied(x: tf.Tensor): boolean {
+  return enabled && fused && targetsTracked && reluInputOf.has(x.dataId) &&
+    !targets.some((t) => t.has(x.dataId));
+}
+
+/**
+ * Marks `grad` as a gradient with respect to `reluOutput` that already
+ * includes that ReLU's step (see the module notes).
+ */
+export function markStepApplied(grad: tf.Tensor, reluOutput: tf.Tensor): void {
+  stepAppliedFor.set(grad.dataId, reluOutput.dataId);
+}
+
+/**
+ * Notes the tensors each gradient computation (`tf.grad`, `tf.grads`,
+ * `variableGrads`, Keras's fit) is for, so that {@link stepMayBeApplied}
+ * can leave them out. Idempotent; {@link registerReluGradient} calls it.
+ */
+function trackGradientTargets(): void {
+  if (targetsTracked) return;
+  const engine = tf.engine() as unknown as {
+    gradients(f: unknown, xs: tf.Tensor[], ...rest: unknown[]): unknown;
+  };
+  const gradients = engine.gradients.bind(engine);
+  engine.gradients = (f, xs, ...rest) => {
+    targets.push(new Set(xs.map((x) => x.dataId)));
+    try {
+      return gradients(f, xs, ...rest);
+    } finally {
+      targets.pop();
+    }
+  };
+  targetsTracked = true;
+}
+
 /** The `Relu` kernel: float32 on every thread, other dtypes stock. */
 export function relu(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
@@ -47,6 +116,7 @@ export function relu(args: KernelArgs): TensorInfo {
     [pointerOf(backend, x), pointerOf(backend, y)],
     tf.util.sizeFromShape(x.shape),
   );
+  reluInputOf.set(y.dataId, x.dataId);
   return y;
 }
 
@@ -73,6 +143,7 @@ export function reluGrad(args: KernelArgs): TensorInfo {
  * every other case. Idempotent; {@link registerTrainingKernels} calls it.
  */
 export function registerReluGradient(): void {
+  trackGradientTargets();
   replaceGradient("Relu", RELU_GRAD, (stock) => (dy, saved, attrs) => {
     const [x] = saved;
     const g = dy as tf.Tensor;
@@ -81,6 +152,11 @@ export function registerReluGradient(): void {
       g.dtype !== "float32" || !tf.util.arraysEqual(x.shape, g.shape)
     ) {
       return stock.gradFunc(dy, saved, attrs);
+    }
+    const output = stepAppliedFor.get(g.dataId);
+    if (output !== undefined && reluInputOf.get(output) === x.dataId) {
+      // A batch norm's gradient that includes this ReLU's step already.
+      return { x: () => tf.clone(g) };
     }
     return {
       x: () => tf.engine().runKernel(RELU_GRAD, { dy: g, x }) as tf.Tensor,

@@ -201,22 +201,78 @@ export function normalizeRows(
 
 /**
  * dx = a[c] · dy + b[c] · x + d[c] for rows [k0·R, k1·R) of [rows, C], row
- * after row.
+ * after row; with `relu`, times step(x) as reluGrad takes it (x is then a
+ * ReLU's output, whose step is its input's): the gradient through the
+ * batch norm and the ReLU before it in one pass.
  */
 export function bnGradRows(
   x: usize, dy: usize, dx: usize, rows: i32, C: i32, a: usize, b: usize, d: usize,
-  R: i32, k0: i32, k1: i32,
+  relu: i32, R: i32, k0: i32, k1: i32,
 ): void {
   const stride = <usize>C << 2;
   const r1 = min(rows, k1 * R);
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
   for (let r = k0 * R; r < r1; r++) {
     const at = <usize>r * stride;
     const px = x + at, pg = dy + at, pd = dx + at;
-    for (let o: usize = 0; o < stride; o += 16) {
-      v128.store(pd + o, f32x4.add(
-        f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(ld(px + o), ld(b + o))),
-        ld(d + o),
-      ));
+    if (relu) {
+      for (let o: usize = 0; o < stride; o += 16) {
+        const v = ld(px + o);
+        const g = f32x4.add(
+          f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(v, ld(b + o))),
+          ld(d + o),
+        );
+        const step = v128.bitselect(v, v128.and(f32x4.gt(v, zero), one), f32x4.ne(v, v));
+        v128.store(pd + o, f32x4.mul(g, step));
+      }
+    } else {
+      for (let o: usize = 0; o < stride; o += 16) {
+        v128.store(pd + o, f32x4.add(
+          f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(ld(px + o), ld(b + o))),
+          ld(d + o),
+        ));
+      }
+    }
+  }
+}
+
+/**
+ * bnGradRows (with its `relu`) for blocks [k0, k1) of R rows, which also
+ * sums dx per channel: 64 rows at a time in f32, then into block k's f64
+ * sums at `part` (the layout and order of momentsAcc with a zero shift, so
+ * the sums are the bits the `Sum` kernel would compute from dx).
+ */
+export function bnGradSums(
+  x: usize, dy: usize, dx: usize, rows: i32, C: i32, a: usize, b: usize, d: usize,
+  relu: i32, part: usize, R: i32, k0: i32, k1: i32,
+): void {
+  const stride = <usize>C << 2;
+  const zero = f32x4.splat(0), one = f32x4.splat(1);
+  for (let k = k0; k < k1; k++) {
+    const acc = blockSums(part, C, k);
+    const end = min(rows, (k + 1) * R);
+    for (let r0 = k * R; r0 < end; r0 += ROWS) {
+      const r1 = min(end, r0 + ROWS);
+      for (let c = 0; c < C; c += 4) {
+        const cb = <usize>c << 2;
+        const ac = ld(a + cb), bc = ld(b + cb), dc = ld(d + cb);
+        let s1 = f32x4.splat(0);
+        const off = <usize>r0 * stride + cb;
+        let px = x + off, pg = dy + off, pd = dx + off;
+        for (let r = r0; r < r1; r++) {
+          const v = ld(px);
+          let g = f32x4.add(f32x4.add(f32x4.mul(ld(pg), ac), f32x4.mul(v, bc)), dc);
+          if (relu) {
+            g = f32x4.mul(g, v128.bitselect(v, v128.and(f32x4.gt(v, zero), one), f32x4.ne(v, v)));
+          }
+          v128.store(pd, g);
+          s1 = f32x4.add(s1, g);
+          px += stride;
+          pg += stride;
+          pd += stride;
+        }
+        addToF64(acc, c, s1);
+      }
     }
   }
 }
@@ -928,15 +984,19 @@ function storeGt3(
 /**
  * dW [3, 3, C, Co] = Gᵀ S G with S[ξ] the sum of `blocks` partials of
  * winogradFilterGrad, added in block order (so the result does not depend
- * on which thread computed which block). `tmp` holds 54·4 floats.
+ * on which thread computed which block). `tmp` holds 54·4 floats. The
+ * C·Co filter positions are cut into ranges of 256 (four at a time):
+ * this call computes ranges [k0, k1).
  */
 export function winogradFilterGradSum(
   partials: usize, blocks: i32, dW: usize, C: i32, Co: i32, tmp: usize,
+  k0: i32, k1: i32,
 ): void {
   const pPlane = <usize>C * <usize>Co << 2;
   const block = 36 * pPlane;
   const rowsG = tmp + 36 * 16;
-  for (let at: usize = 0; at < pPlane; at += 16) {
+  const end = min(pPlane, <usize>k1 << 10);
+  for (let at: usize = <usize>k0 << 10; at < end; at += 16) {
     // S, plane by plane: tmp[ξ].
     for (let xi = 0; xi < 36; xi++) {
       const p = partials + at + <usize>xi * pPlane;

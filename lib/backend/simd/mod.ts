@@ -70,7 +70,7 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
-  /** dx = a[c] · dy + b[c] · x + d[c], rows [k0·R, k1·R). */
+  /** dx = a[c] · dy + b[c] · x + d[c] (times step(x) with `relu`), rows [k0·R, k1·R). */
   bnGradRows(
     x: number,
     dy: number,
@@ -80,6 +80,23 @@ export interface SimdKernels {
     a: number,
     b: number,
     d: number,
+    relu: number,
+    R: number,
+    k0: number,
+    k1: number,
+  ): void;
+  /** bnGradRows over blocks [k0, k1) of R rows, with dx's per-channel sums (see source). */
+  bnGradSums(
+    x: number,
+    dy: number,
+    dx: number,
+    rows: number,
+    C: number,
+    a: number,
+    b: number,
+    d: number,
+    relu: number,
+    part: number,
     R: number,
     k0: number,
     k1: number,
@@ -308,7 +325,7 @@ export interface SimdKernels {
     Ci: number,
     Co: number,
   ): void;
-  /** dW from the partials of winogradFilterGrad, summed in block order (`tmp`: 216 floats). */
+  /** Ranges [k0, k1) of 256 filter positions of dW from the partials of winogradFilterGrad, summed in block order (`tmp`: 216 floats). */
   winogradFilterGradSum(
     partials: number,
     blocks: number,
@@ -316,6 +333,8 @@ export interface SimdKernels {
     C: number,
     Co: number,
     tmp: number,
+    k0: number,
+    k1: number,
   ): void;
 }
 
@@ -325,10 +344,12 @@ const POOLED = [
   "conv3x3Single",
   "conv3x3SingleGrad",
   "winogradFilterGrad",
+  "winogradFilterGradSum",
   "gemm",
   "gemmNT",
   "normalizeRows",
   "bnGradRows",
+  "bnGradSums",
   "momentsAcc",
   "bnGradAcc",
   "relu",
@@ -451,8 +472,8 @@ export function channelSumsAt(at: number): number {
 }
 
 /**
- * Runs a per-channel sums kernel (`momentsAcc`, `bnGradAcc`: `args` are its
- * arguments up to and including the per-channel operand) over a rows × C
+ * Runs a per-channel sums kernel (`momentsAcc`, `bnGradAcc`, `bnGradSums`:
+ * `args` are its arguments before `part`) over a rows × C
  * tensor on every thread of the pool, with `part` (see
  * {@link channelSumsFloats} and {@link channelSumsAt}) as work space, and
  * adds each channel's
@@ -461,7 +482,7 @@ export function channelSumsAt(at: number): number {
  */
 export function runChannelSums(
   backend: BackendWasm,
-  name: "momentsAcc" | "bnGradAcc",
+  name: "momentsAcc" | "bnGradAcc" | "bnGradSums",
   args: number[],
   rows: number,
   C: number,

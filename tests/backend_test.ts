@@ -516,22 +516,32 @@ for (const [M, K] of [[36, 40], [28, 40], [32, 300], [8, 300]]) {
     ));
 }
 
-// A·Bᵀ + bias, relu (our dot-product kernel), and sizes our products do
-// not take (XNNPACK).
+// A·Bᵀ + bias, relu (our dot-product kernel), a few columns (our product
+// on columns padded to 8: the 10-class layer, both ways), and sizes our
+// products do not take (XNNPACK: rows not in 4s).
 for (
-  const [label, w, transposeB] of [
+  const [label, x, w, transposeB] of [
     [
       "on a transposed weight (A·Bᵀ + bias, relu): 8×40·(32×40)ᵀ",
+      [8, 40],
       [32, 40],
       true,
     ],
-    ["whose sizes our product does not take: 8×40·40×30", [40, 30], false],
+    ["with a few columns: 8×40·40×30", [8, 40], [40, 30], false],
+    ["with 10 columns: 32×512·512×10", [32, 512], [512, 10], false],
+    ["with 10 columns, transposed: 8×40·(10×40)ᵀ", [8, 40], [10, 40], true],
+    [
+      "whose sizes our products do not take: 6×40·40×30",
+      [6, 40],
+      [40, 30],
+      false,
+    ],
   ] as const
 ) {
   Deno.test(`wasm matches cpu: fused dense layer ${label}`, () =>
     compare(
       `fused matMul ${label}`,
-      { x: [8, 40], w: [...w], b: [transposeB ? w[0] : w[1]] },
+      { x: [...x], w: [...w], b: [transposeB ? w[0] : w[1]] },
       (t) =>
         tf.fused.matMul({
           a: t.x as tf.Tensor2D,
@@ -738,6 +748,38 @@ Deno.test("a ReLU and the batch norm after it: one pass backwards, the same bits
     }
   }
   tf.dispose([z, w, gamma, beta]);
+});
+
+// Slices: all of it (shared memory), whole rows (one copy), and the
+// stock kernel's other cases.
+const sliceCases: Array<{ x: number[]; begin: number[]; size: number[] }> = [
+  { x: [8, 28, 28, 1], begin: [0, 0, 0, 0], size: [8, 28, 28, 1] },
+  { x: [8, 28, 28, 1], begin: [0, 0, 0, 0], size: [-1, -1, -1, -1] },
+  { x: [8, 5, 3], begin: [2, 0, 0], size: [3, 5, 3] },
+  { x: [8, 5, 3], begin: [5, 0, 0], size: [-1, 5, -1] },
+  { x: [7, 6], begin: [1, 2], size: [4, 3] },
+  { x: [9], begin: [3], size: [4] },
+];
+for (const c of sliceCases) {
+  const label = `slice x${c.x} begin ${c.begin} size ${c.size}`;
+  Deno.test(`wasm matches cpu: ${label}`, () =>
+    compare(label, { x: c.x }, (t) => tf.slice(t.x, c.begin, c.size)));
+}
+
+Deno.test("wasm Slice: a whole tensor shares memory, whole rows copy; int32 and bool keep their bits", async () => {
+  await tf.setBackend("wasm");
+  const x = tf.tensor2d([[1, 2], [3, 4], [5, 6]], [3, 2], "int32");
+  const all = tf.slice(x, [0, 0], [-1, -1]);
+  const rows = tf.slice(x, [1, 0], [2, 2]);
+  const flags = tf.tensor1d([true, false, true], "bool");
+  const mask = tf.slice(flags, [1], [2]);
+  assert.equal(all.dataId, x.dataId);
+  assert.deepEqual(Array.from(rows.dataSync()), [3, 4, 5, 6]);
+  assert.equal(rows.dtype, "int32");
+  assert.deepEqual(Array.from(mask.dataSync()), [0, 1]);
+  x.dispose(); // the shared slice outlives it
+  assert.deepEqual(Array.from(all.dataSync()), [1, 2, 3, 4, 5, 6]);
+  tf.dispose([all, rows, mask, flags]);
 });
 
 const transposeCases: Array<{ x: number[]; perm: number[] }> = [

@@ -26,7 +26,7 @@ import { maxPool, maxPoolGrad } from "./kernels/max_pool.ts";
 import { multiply, realDiv, softmax, sub } from "./kernels/small_ops.ts";
 import { add } from "./kernels/add.ts";
 import { batchMatMul, fusedMatMul } from "./kernels/batch_mat_mul.ts";
-import { cast, identity } from "./kernels/identity.ts";
+import { cast, identity, slice } from "./kernels/identity.ts";
 import { batchNorm } from "./kernels/batch_norm.ts";
 import { mean, sum } from "./kernels/reductions.ts";
 import { MOMENTUM_UPDATE, momentumUpdate } from "./kernels/momentum_update.ts";
@@ -143,6 +143,7 @@ const OUR_KERNELS: Record<
   RealDiv: realDiv,
   Relu: relu,
   [RELU_GRAD]: reluGrad,
+  Slice: slice,
   Softmax: softmax,
   Sub: sub,
   Sum: sum,

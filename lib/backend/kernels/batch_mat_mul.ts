@@ -5,7 +5,8 @@
  * columns in 8s: the dense layers of MiniVGGNet and their gradients, in
  * training and inference) run on it, on every thread of the kernel pool:
  * it reads a transposed left operand in place, packs nothing, and adds the
- * bias and ReLU as it stores. A·Bᵀ (the input
+ * bias and ReLU as it stores; a product with a few columns (up to 64, as
+ * the 10-class layer) runs on it with its columns padded to 8. A·Bᵀ (the input
  * gradient dy·Wᵀ) runs as rows of dot products on both operands as they
  * are; with both transposed, B is either copied or the product computed as
  * (Bᵀ·Aᵀ)ᵀ, whichever copies less.
@@ -31,6 +32,7 @@
 import { tf } from "../../tf.ts";
 import { pointerOf, runGemm, runGemmNT } from "../simd/mod.ts";
 import {
+  heapF32,
   type KernelArgs,
   release,
   runKernel,
@@ -171,12 +173,81 @@ function pooledMatMul(
       temps.push(c);
       c = activated;
     }
+  } else if (M % 4 === 0 && N <= MAX_PADDED_COLUMNS) {
+    c = paddedProduct(
+      backend,
+      a,
+      b,
+      transposeA,
+      transposeB,
+      M,
+      N,
+      K,
+      bias,
+      relu,
+    );
   } else {
     return null;
   }
   const out = runKernel(backend, "Reshape", { x: c }, { shape: outShape });
   release(backend, c, ...temps);
   return out;
+}
+
+/** Most columns a product may have to run on {@link paddedProduct}. */
+const MAX_PADDED_COLUMNS = 64;
+
+/**
+ * act(A'·B' + bias) (M × N, M a multiple of 4) on `gemm` with B' and the
+ * bias copied into N rounded up to 8 columns, the extra ones zero, and the
+ * first N columns of the result copied out: a dense layer with a few
+ * outputs (MiniVGGNet's 10 classes, and its weights' gradient), which
+ * XNNPACK would run on its thread pool, waking it for tens of microseconds
+ * of work. Each output is the sum `gemm` computes without the padding.
+ */
+function paddedProduct(
+  backend: KernelArgs["backend"],
+  a: TensorInfo,
+  b: TensorInfo,
+  transposeA: boolean,
+  transposeB: boolean,
+  M: number,
+  N: number,
+  K: number,
+  bias: TensorInfo | undefined,
+  relu: boolean,
+): TensorInfo {
+  const N8 = Math.ceil(N / 8) * 8;
+  // B' (K × N8), then the bias (N8).
+  const padded = backend.makeOutput([K * N8 + N8], "float32");
+  const wide = backend.makeOutput([M, N8], "float32");
+  const c = backend.makeOutput([M, N], "float32");
+  const p = heapF32(backend, padded), bs = heapF32(backend, b);
+  p.fill(0);
+  for (let k = 0; k < K; k++) {
+    for (let n = 0; n < N; n++) {
+      p[k * N8 + n] = transposeB ? bs[n * K + k] : bs[k * N + n];
+    }
+  }
+  if (bias !== undefined) p.set(heapF32(backend, bias), K * N8);
+  runGemm(backend, {
+    A: pointerOf(backend, a),
+    ars: transposeA ? 1 : K,
+    acs: transposeA ? M : 1,
+    B: pointerOf(backend, padded),
+    C: pointerOf(backend, wide),
+    M,
+    N: N8,
+    K,
+    bias: bias && pointerOf(backend, padded) + 4 * K * N8,
+    relu,
+  });
+  const ws = heapF32(backend, wide), cs = heapF32(backend, c);
+  for (let i = 0; i < M; i++) {
+    cs.set(ws.subarray(i * N8, i * N8 + N), i * N);
+  }
+  release(backend, padded, wide);
+  return c;
 }
 
 /**

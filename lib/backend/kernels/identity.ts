@@ -6,6 +6,11 @@
  * Tensors are immutable, so the output can share the input's memory, as it
  * does on tfjs's CPU backend and in the WASM backend's own `Reshape`.
  *
+ * `Slice` of a whole tensor shares its memory too (Keras's `predict` slices
+ * its input into batches, all of it when it is one batch), and a slice of
+ * whole rows (every axis but the first whole) is one copy of a contiguous
+ * range; other slices run the stock kernel.
+ *
  * @module
  */
 import { type KernelArgs, runStock, type TensorInfo } from "./util.ts";
@@ -46,4 +51,37 @@ export function cast(args: KernelArgs): TensorInfo {
     return runStock(backend, "Cast", inputs, args.attrs);
   }
   return share(backend, x);
+}
+
+/**
+ * The `Slice` kernel function: input `{ x }`, attributes `{ begin, size }`
+ * (size −1: to the end).
+ */
+export function slice(args: KernelArgs): TensorInfo {
+  const { inputs, backend } = args;
+  const x = inputs.x as TensorInfo;
+  const { begin, size } = args.attrs as unknown as {
+    begin: number[];
+    size: number[];
+  };
+  const rank = x.shape.length;
+  if (
+    !["float32", "int32", "bool"].includes(x.dtype) || begin.length !== rank ||
+    size.length !== rank
+  ) {
+    return runStock(backend, "Slice", inputs, args.attrs);
+  }
+  const sizes = size.map((s, i) => (s === -1 ? x.shape[i] - begin[i] : s));
+  const whole = (i: number) => begin[i] === 0 && sizes[i] === x.shape[i];
+  if (x.shape.every((_, i) => whole(i))) return share(backend, x);
+  if (rank === 0 || !x.shape.every((_, i) => i === 0 || whole(i))) {
+    return runStock(backend, "Slice", inputs, args.attrs);
+  }
+  // Whole rows: one contiguous range.
+  const row = x.shape.slice(1).reduce((a, b) => a * b, 1);
+  const out = backend.makeOutput(sizes, x.dtype);
+  const from = backend.typedArrayFromHeap(x);
+  const to = backend.typedArrayFromHeap(out);
+  to.set(from.subarray(begin[0] * row, (begin[0] + sizes[0]) * row));
+  return out;
 }

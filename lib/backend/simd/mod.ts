@@ -524,7 +524,7 @@ export function runElementwise(
 
 /**
  * Runs a row-wise kernel (last arguments `R, k0, k1`) over `rows` rows of
- * `rowFloats` floats each, in blocks of about 16 KiB, on every thread of
+ * `rowFloats` floats each, in blocks of about 64 KiB, on every thread of
  * the pool.
  */
 export function runRows(
@@ -539,7 +539,7 @@ export function runRows(
   rows: number,
   rowFloats: number,
 ): void {
-  const R = Math.max(1, Math.floor(4096 / rowFloats));
+  const R = Math.max(1, Math.floor(16384 / rowFloats));
   simdPool(backend).run(name, [...args, R], 0, 0, Math.ceil(rows / R));
 }
 

@@ -77,8 +77,10 @@ for (;;) {
     } catch {
       Atomics.store(c, ${FAILED}, 1);
     }
-    Atomics.add(c, ${FINISHED}, 1);
-    Atomics.notify(c, ${FINISHED});
+    // The caller waits for the last block only.
+    if (Atomics.add(c, ${FINISHED}, 1) === count - 1) {
+      Atomics.notify(c, ${FINISHED});
+    }
   }
 }
 `;

@@ -252,6 +252,18 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
     dscale[c] = inv * sumDyXm;
     doff[c] = sumDy;
   }
+  // bnGradSums and bnGradRows: x, dy, dx, rows, C, the coefficients, relu.
+  const rowArgs = [
+    pointerOf(backend, x),
+    pointerOf(backend, dy),
+    pointerOf(backend, dxInfo),
+    rows,
+    C,
+    work.at.k0,
+    work.at.k1,
+    work.at.k2,
+    relu ? 1 : 0,
+  ];
   if (simd && sumsArePooled(rows, C)) {
     // dx and its per-channel sums in one pass: the bias gradient of the
     // convolution before, when it asks `Sum` for them.
@@ -259,17 +271,7 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
     runChannelSums(
       backend,
       "bnGradSums",
-      [
-        pointerOf(backend, x),
-        pointerOf(backend, dy),
-        pointerOf(backend, dxInfo),
-        rows,
-        C,
-        work.at.k0,
-        work.at.k1,
-        work.at.k2,
-        relu ? 1 : 0,
-      ],
+      rowArgs,
       rows,
       C,
       work.at.part,
@@ -280,17 +282,7 @@ export function batchNormTrainingGradKernel(args: KernelArgs): TensorInfo[] {
     runRows(
       backend,
       "bnGradRows",
-      [
-        pointerOf(backend, x),
-        pointerOf(backend, dy),
-        pointerOf(backend, dxInfo),
-        rows,
-        C,
-        work.at.k0,
-        work.at.k1,
-        work.at.k2,
-        relu ? 1 : 0,
-      ],
+      rowArgs,
       rows,
       C,
     );

@@ -224,27 +224,17 @@ export function bnGradRows(
 ): void {
   const stride = <usize>C << 2;
   const r1 = min(rows, k1 * R);
-  const zero = f32x4.splat(0), one = f32x4.splat(1);
   for (let r = k0 * R; r < r1; r++) {
     const at = <usize>r * stride;
     const px = x + at, pg = dy + at, pd = dx + at;
-    if (relu) {
-      for (let o: usize = 0; o < stride; o += 16) {
-        const v = ld(px + o);
-        const g = f32x4.add(
-          f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(v, ld(b + o))),
-          ld(d + o),
-        );
-        const step = v128.bitselect(v, v128.and(f32x4.gt(v, zero), one), f32x4.ne(v, v));
-        v128.store(pd + o, f32x4.mul(g, step));
-      }
-    } else {
-      for (let o: usize = 0; o < stride; o += 16) {
-        v128.store(pd + o, f32x4.add(
-          f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(ld(px + o), ld(b + o))),
-          ld(d + o),
-        ));
-      }
+    for (let o: usize = 0; o < stride; o += 16) {
+      const v = ld(px + o);
+      let g = f32x4.add(
+        f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(v, ld(b + o))),
+        ld(d + o),
+      );
+      if (relu) g = f32x4.mul(g, reluStep(v));
+      v128.store(pd + o, g);
     }
   }
 }
@@ -260,7 +250,6 @@ export function bnGradSums(
   relu: i32, part: usize, R: i32, k0: i32, k1: i32,
 ): void {
   const stride = <usize>C << 2;
-  const zero = f32x4.splat(0), one = f32x4.splat(1);
   for (let k = k0; k < k1; k++) {
     const acc = blockSums(part, C, k);
     const end = min(rows, (k + 1) * R);
@@ -276,7 +265,7 @@ export function bnGradSums(
           const v = ld(px);
           let g = f32x4.add(f32x4.add(f32x4.mul(ld(pg), ac), f32x4.mul(v, bc)), dc);
           if (relu) {
-            g = f32x4.mul(g, v128.bitselect(v, v128.and(f32x4.gt(v, zero), one), f32x4.ne(v, v)));
+            g = f32x4.mul(g, reluStep(v));
           }
           v128.store(pd, g);
           s1 = f32x4.add(s1, g);
@@ -369,6 +358,13 @@ export function addChannels(
 
 // ---- ReLU and its gradient, elementwise over n floats in blocks of B ----
 
+/** ReLU's step of v: 1 above 0, 0 at or below, NaN for NaN (tfjs's Step). */
+// @ts-ignore: decorator
+@inline
+function reluStep(v: v128): v128 {
+  return v128.bitselect(v, v128.and(f32x4.gt(v, f32x4.splat(0)), f32x4.splat(1)), f32x4.ne(v, v));
+}
+
 /** y = max(x, 0) (NaN stays NaN) for elements [k0·B, min(n, k1·B)). */
 export function relu(x: usize, y: usize, n: i32, B: i32, k0: i32, k1: i32): void {
   const zero = f32x4.splat(0);
@@ -390,13 +386,12 @@ export function relu(x: usize, y: usize, n: i32, B: i32, k0: i32, k1: i32): void
  * elements [k0·B, min(n, k1·B)).
  */
 export function reluGrad(dy: usize, x: usize, dx: usize, n: i32, B: i32, k0: i32, k1: i32): void {
-  const zero = f32x4.splat(0), one = f32x4.splat(1);
   const i1 = min(n, k1 * B);
   let i = k0 * B;
   for (; i + 4 <= i1; i += 4) {
     const o = <usize>i << 2;
     const v = ld(x + o);
-    const step = v128.bitselect(v, v128.and(f32x4.gt(v, zero), one), f32x4.ne(v, v));
+    const step = reluStep(v);
     v128.store(dx + o, f32x4.mul(ld(dy + o), step));
   }
   for (; i < i1; i++) {
@@ -1135,29 +1130,17 @@ export function conv3x3SingleGrad(
           for (let y = 0; y < H; y++) {
             const row = scratch + <usize>(y + ky) * pr;
             const d = img + <usize>y * W * ob + c;
-            if (ky == 0) {
-              for (let i: usize = 0; i < <usize>W; i++) {
-                const ga = ld(d + i * ob), gb = v128.load(d + i * ob, 16);
-                const p = row + (i << 2);
-                let s = v128.load32_splat(p);
-                t0a = fma(s, ga, t0a); t0b = fma(s, gb, t0b);
-                s = v128.load32_splat(p + 4);
-                t1a = fma(s, ga, t1a); t1b = fma(s, gb, t1b);
-                s = v128.load32_splat(p + 8);
-                t2a = fma(s, ga, t2a); t2b = fma(s, gb, t2b);
-                ba = f32x4.add(ba, ga); bb = f32x4.add(bb, gb);
-              }
-            } else {
-              for (let i: usize = 0; i < <usize>W; i++) {
-                const ga = ld(d + i * ob), gb = v128.load(d + i * ob, 16);
-                const p = row + (i << 2);
-                let s = v128.load32_splat(p);
-                t0a = fma(s, ga, t0a); t0b = fma(s, gb, t0b);
-                s = v128.load32_splat(p + 4);
-                t1a = fma(s, ga, t1a); t1b = fma(s, gb, t1b);
-                s = v128.load32_splat(p + 8);
-                t2a = fma(s, ga, t2a); t2b = fma(s, gb, t2b);
-              }
+            for (let i: usize = 0; i < <usize>W; i++) {
+              const ga = ld(d + i * ob), gb = v128.load(d + i * ob, 16);
+              const p = row + (i << 2);
+              let s = v128.load32_splat(p);
+              t0a = fma(s, ga, t0a); t0b = fma(s, gb, t0b);
+              s = v128.load32_splat(p + 4);
+              t1a = fma(s, ga, t1a); t1b = fma(s, gb, t1b);
+              s = v128.load32_splat(p + 8);
+              t2a = fma(s, ga, t2a); t2b = fma(s, gb, t2b);
+              // The bias once, with the first filter row.
+              if (ky == 0) { ba = f32x4.add(ba, ga); bb = f32x4.add(bb, gb); }
             }
           }
           v128.store(q, t0a); v128.store(q, t0b, 16);

@@ -190,6 +190,12 @@ const convCases: Array<{
   { x: [2, 14, 14, 16], w: [3, 3, 16, 8], stride: 1, pad: "same" },
   { x: [3, 7, 5, 8], w: [3, 3, 8, 16], stride: 1, pad: "same" },
   { x: [1, 1, 1, 4], w: [3, 3, 4, 8], stride: 1, pad: "same" },
+  // Winograd over a mosaic of images (winogradTiling): 3 to a row with the
+  // last row part-filled (two blocks of tiles), 2 to a row across odd sizes,
+  // and 17 images of 14 × 14 (several blocks, tiles straddling images).
+  { x: [11, 10, 6, 4], w: [3, 3, 4, 8], stride: 1, pad: "same" },
+  { x: [7, 9, 13, 8], w: [3, 3, 8, 8], stride: 1, pad: "same" },
+  { x: [17, 14, 14, 4], w: [3, 3, 4, 8], stride: 1, pad: "same" },
   // The direct first-layer kernel: MiniVGGNet's, a row that is not a
   // multiple of its four pixels, a single pixel.
   { x: [3, 28, 28, 1], w: [3, 3, 1, 32], stride: 1, pad: "same" },

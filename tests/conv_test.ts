@@ -10,6 +10,7 @@ import {
   singleChannelApplies,
   winogradApplies,
   winogradPlan,
+  winogradTiling,
 } from "../lib/backend/kernels/conv2d.ts";
 import { pointerOf, simdKernels, simdPool } from "../lib/backend/simd/mod.ts";
 import { DEFAULT_SPIN_MICROS } from "../lib/backend/simd/pool.ts";
@@ -90,13 +91,30 @@ Deno.test("the kernel pool computes with as many threads as the backend", async 
   assert.equal(pool.readyWorkers, pool.threads - 1);
 });
 
+Deno.test("Winograd tiles 14 × 14 images as a mosaic (fewer tiles), 28 × 28 ones each on its own", () => {
+  // MiniVGGNet's 14 × 14 layers at batch 128: 3 images to a row, 1,771
+  // tiles where 16 per image make 2,048; at batch 32, 4 to a row.
+  assert.deepEqual(winogradTiling(128, 14, 14), { K: 3, tiles: 1771 });
+  assert.deepEqual(winogradTiling(32, 14, 14), { K: 4, tiles: 450 });
+  // 28 × 28 divides into 4 × 4 tiles: no mosaic saves any.
+  assert.deepEqual(winogradTiling(128, 28, 28), { K: 0, tiles: 6272 });
+  // One image, or a tie: each image on its own.
+  assert.deepEqual(winogradTiling(1, 14, 14), { K: 0, tiles: 16 });
+  assert.deepEqual(winogradTiling(2, 14, 14), { K: 0, tiles: 32 });
+  assert.deepEqual(winogradTiling(11, 10, 6), { K: 3, tiles: 55 });
+  assert.equal(winogradPlan([128, 14, 14, 32], 64).blocks, 50);
+});
+
 /** x ⊛ w by one call of the kernel on this thread, over every block. */
 function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
   const backend = tf.backend() as BackendWasm;
   const k = simdKernels(backend);
   const [N, H, W, C] = x.shape;
   const Co = w.shape[3];
-  const { T, blocks, filterFloats, blockFloats } = winogradPlan(x.shape, Co);
+  const { T, K, blocks, filterFloats, blockFloats } = winogradPlan(
+    x.shape,
+    Co,
+  );
   const U = tf.zeros([filterFloats]);
   const scratch = tf.zeros([blockFloats]);
   const out = tf.zeros([N, H, W, Co]);
@@ -120,6 +138,7 @@ function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
     Co,
     0,
     T,
+    K,
     0,
     blocks,
   );
@@ -135,24 +154,33 @@ Deno.test("tf.conv2d runs the pooled Winograd kernel: bit for bit what one threa
     await new Promise((r) => setTimeout(r, 10));
   }
   const before = tf.memory().numTensors;
-  const x = tf.randomNormal([4, 28, 28, 32], 0, 1, "float32", 1) as tf.Tensor4D;
-  const w = tf.randomNormal([3, 3, 32, 32], 0, 1, "float32", 2) as tf.Tensor4D;
-  const want = winogradOnOneThread(x, w);
-  for (let round = 0; round < 6; round++) {
-    // Threads that sleep at once, or poll for longer than the gap.
-    pool.spinMicros = [0, DEFAULT_SPIN_MICROS, 1e5][round % 3];
-    // All threads, or the caller alone.
-    pool.activeThreads = round < 3 ? pool.threads : 1;
-    const y = tf.conv2d(x, w, 1, "same");
-    assert.deepEqual(y.dataSync(), want, `round ${round}`);
-    y.dispose();
+  // Each image on its own, and a mosaic of 14 × 14 images (winogradTiling).
+  for (const [N, H] of [[4, 28], [10, 14]]) {
+    const x = tf.randomNormal([N, H, H, 32], 0, 1, "float32", 1) as tf.Tensor4D;
+    const w = tf.randomNormal(
+      [3, 3, 32, 32],
+      0,
+      1,
+      "float32",
+      2,
+    ) as tf.Tensor4D;
+    const want = winogradOnOneThread(x, w);
+    for (let round = 0; round < 6; round++) {
+      // Threads that sleep at once, or poll for longer than the gap.
+      pool.spinMicros = [0, DEFAULT_SPIN_MICROS, 1e5][round % 3];
+      // All threads, or the caller alone.
+      pool.activeThreads = round < 3 ? pool.threads : 1;
+      const y = tf.conv2d(x, w, 1, "same");
+      assert.deepEqual(y.dataSync(), want, `${N}×${H}×${H}, round ${round}`);
+      y.dispose();
+    }
+    tf.dispose([x, w]);
   }
   pool.spinMicros = DEFAULT_SPIN_MICROS;
   pool.activeThreads = 0;
   assert.equal(pool.activeThreads, 1);
   pool.activeThreads = 99;
   assert.equal(pool.activeThreads, pool.threads);
-  tf.dispose([x, w]);
   assert.equal(tf.memory().numTensors, before);
 });
 
@@ -182,6 +210,7 @@ Deno.test("a kernel that fails in the pool throws once, and the pool keeps worki
           8,
           0,
           6,
+          0,
         ],
         4,
         0,
@@ -197,7 +226,7 @@ Deno.test("a kernel that fails in the pool throws once, and the pool keeps worki
   tf.dispose([x, w, U, out, y]);
 });
 
-Deno.test("the Winograd filter gradient is the same bits on every run, whichever thread summed which images", () => {
+Deno.test("the Winograd filter gradient is the same bits on every run, whichever thread summed which tiles", () => {
   const x = tf.randomNormal([20, 14, 14, 32], 0, 1, "float32", 3);
   const dy = tf.randomNormal([20, 14, 14, 64], 0, 1, "float32", 4);
   const attrs = {

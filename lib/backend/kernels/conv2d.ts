@@ -20,7 +20,7 @@ import { type KernelArgs, release, runStock, type TensorInfo } from "./util.ts";
 
 /** 4×4 output tiles per block of the forward kernel: a multiple of 6 (the product's row step). */
 const TILES_PER_BLOCK = 36;
-/** Blocks of images the filter gradient is summed over, at most. */
+/** Blocks of tiles the filter gradient is summed over, at most. */
 const FILTER_GRAD_BLOCKS = 8;
 
 interface ConvAttrs {
@@ -90,30 +90,57 @@ export function singleChannelApplies(
 }
 
 /**
+ * Tiles of the 4×4 output tiles that cover images [N, H, W]: each image on
+ * its own (`K` = 0, ⌈H/4⌉·⌈W/4⌉ tiles per image), or a mosaic of K images to
+ * a row with one row and one column of zeros between neighbours (their
+ * padding, shared), where that takes fewer tiles: 14 × 14 images need 16
+ * tiles each on their own, a quarter of them outside the image, and about
+ * 14 in a mosaic. The K chosen is the one with the fewest tiles (the
+ * smallest on ties).
+ */
+export function winogradTiling(
+  N: number,
+  H: number,
+  W: number,
+): { K: number; tiles: number } {
+  let best = { K: 0, tiles: N * Math.ceil(H / 4) * Math.ceil(W / 4) };
+  for (let K = 1; K <= N; K++) {
+    const rows = Math.ceil(N / K) * (H + 1) - 1;
+    const tiles = Math.ceil(rows / 4) * Math.ceil((K * (W + 1) - 1) / 4);
+    if (tiles < best.tiles) best = { K, tiles };
+  }
+  return best;
+}
+
+/**
  * How the Winograd kernels cut an [N, H, W, C] ⊛ [3, 3, C, Co]
- * convolution: `T` tiles per block, `blocks` blocks of the `tiles` 4×4
- * output tiles, the transformed filter's floats, and the scratch floats one
- * thread needs for a block.
+ * convolution: `T` tiles per block, the tiling `K` and its number of
+ * `tiles` ({@link winogradTiling}), `blocks` blocks of T tiles, the
+ * transformed filter's floats, and the scratch floats one thread needs for
+ * a block.
  */
 export function winogradPlan(
   [N, H, W, C]: number[],
   Co: number,
 ): {
   T: number;
+  K: number;
   tiles: number;
   blocks: number;
   filterFloats: number;
   blockFloats: number;
 } {
   const T = TILES_PER_BLOCK;
-  const tiles = N * Math.ceil(H / 4) * Math.ceil(W / 4);
+  const { K, tiles } = winogradTiling(N, H, W);
   return {
     T,
+    K,
     tiles,
     blocks: Math.ceil(tiles / T),
     filterFloats: 36 * C * Co,
-    // V and M, 36 planes of T tiles each, and the transforms' 36 vectors.
-    blockFloats: 36 * T * (C + Co) + 144,
+    // V and M, 36 planes of T tiles each; the transforms' 36 vectors and
+    // a tile's 12 column words.
+    blockFloats: 36 * T * (C + Co) + 160,
   };
 }
 
@@ -129,7 +156,10 @@ function winograd(
   const Co = filter.shape[3];
   const kernels = simdKernels(backend);
   const pool = simdPool(backend);
-  const { T, blocks, filterFloats, blockFloats } = winogradPlan(x.shape, Co);
+  const { T, K, blocks, filterFloats, blockFloats } = winogradPlan(
+    x.shape,
+    Co,
+  );
   const out = backend.makeOutput([N, H, W, Co], "float32");
   const U = backend.makeOutput([filterFloats], "float32");
   const scratch = backend.makeOutput([pool.threads * blockFloats], "float32");
@@ -155,6 +185,7 @@ function winograd(
       Co,
       relu ? 1 : 0,
       T,
+      K,
     ],
     4,
     4 * blockFloats,
@@ -202,10 +233,10 @@ export function singleChannel(
 
 /**
  * The filter gradient of a convolution {@link winogradApplies} takes, by
- * Winograd: dW = Gᵀ [Σ over tiles (Bᵀ d B) ⊙ (A dy Aᵀ)] G. The batch is cut
- * into at most 8 blocks of images whose sums the pool's threads compute;
- * they are added in block order (the threads sharing the filter's
- * positions), so the result does not depend on the thread count.
+ * Winograd: dW = Gᵀ [Σ over tiles (Bᵀ d B) ⊙ (A dy Aᵀ)] G. The tiles are
+ * cut into at most 8 blocks whose sums the pool's threads compute; they
+ * are added in block order (the threads sharing the filter's positions),
+ * so the result does not depend on the thread count.
  */
 export function winogradFilterGrad(
   backend: KernelArgs["backend"],
@@ -217,9 +248,9 @@ export function winogradFilterGrad(
   const pool = simdPool(backend);
   // The same tiles and scratch as the forward kernel (dy's transform in
   // place of the product).
-  const { T, blockFloats } = winogradPlan(x.shape, Co);
-  const G = Math.ceil(N / FILTER_GRAD_BLOCKS);
-  const blocks = Math.ceil(N / G);
+  const { T, K, tiles, blockFloats } = winogradPlan(x.shape, Co);
+  const G = Math.ceil(tiles / FILTER_GRAD_BLOCKS);
+  const blocks = Math.ceil(tiles / G);
   const dW = backend.makeOutput([3, 3, C, Co], "float32");
   const partials = backend.makeOutput([blocks * 36 * C * Co], "float32");
   const scratch = backend.makeOutput([pool.threads * blockFloats], "float32");
@@ -237,6 +268,7 @@ export function winogradFilterGrad(
       Co,
       T,
       G,
+      K,
     ],
     3,
     4 * blockFloats,

@@ -661,14 +661,6 @@ function gemmTile4x8(
   v128.store(o + 3 * cs, c30); v128.store(o + 3 * cs, c31, 16);
 }
 
-/** Four channels of pixel (y, x) of an image, zero outside it. */
-// @ts-ignore: decorator
-@inline
-function pixel(img: usize, y: i32, x: i32, H: i32, W: i32, cb: usize, c: usize): v128 {
-  if (y < 0 || x < 0 || y >= H || x >= W) return f32x4.splat(0);
-  return ld(img + <usize>(y * W + x) * cb + c);
-}
-
 // ---------------------------------------------------------------------------
 // The forward convolution (and so the input gradient) by Winograd
 // F(4×4, 3×3), interpolation points 0, ±1, ±2, ∞ (Lavin & Gray, 2015):
@@ -741,40 +733,143 @@ export function winogradFilter(w: usize, U: usize, C: i32, Co: i32, tmp: usize):
   }
 }
 
+// Tiles. With K = 0 the 4×4 output tiles cover each image on its own,
+// image after image (an image of H × W has ⌈H/4⌉·⌈W/4⌉ of them). With
+// K ≥ 1 they cover a mosaic of the batch: K images to a row, one row and
+// one column of zeros between neighbours (each image's padding, shared),
+// so that sizes that do not divide by 4 (14 × 14: 16 tiles per image, a
+// quarter of them outside it) waste less. Tiles are numbered row-major.
+// A virtual row (column) of a tile maps to an image part (n·K for the
+// n-th row of images, j for the j-th column; BIG outside every image) and
+// a byte offset; the pixel is inside iff the two parts add up to < N.
+
+const BIG: i32 = 0x10000000;
+
+/** Rows of tiles (see above). */
+// @ts-ignore: decorator
+@inline
+function tileRowsOf(N: i32, H: i32, K: i32): i32 {
+  return K == 0 ? N * ((H + 3) >> 2) : (((N + K - 1) / K) * (H + 1) + 2) >> 2;
+}
+
+/** Columns of tiles (see above). */
+// @ts-ignore: decorator
+@inline
+function tileColsOf(W: i32, K: i32): i32 {
+  return K == 0 ? (W + 3) >> 2 : (K * (W + 1) + 2) >> 2;
+}
+
+/** The image part of row 4·ty + d (d ≥ −1). */
+// @ts-ignore: decorator
+@inline
+function rowImage(ty: i32, d: i32, H: i32, K: i32): i32 {
+  if (K == 0) {
+    const th = (H + 3) >> 2, n = ty / th, y = 4 * (ty - n * th) + d;
+    return y < 0 || y >= H ? BIG : n;
+  }
+  const v = 4 * ty + d;
+  if (v < 0) return BIG;
+  const n = v / (H + 1);
+  return v - n * (H + 1) == H ? BIG : n * K;
+}
+
+/** The byte offset of row 4·ty + d, pixels `pb` bytes (valid rows only). */
+// @ts-ignore: decorator
+@inline
+function rowOffset(ty: i32, d: i32, H: i32, W: i32, K: i32, pb: usize): usize {
+  if (K == 0) {
+    const th = (H + 3) >> 2, n = ty / th, y = 4 * (ty - n * th) + d;
+    return <usize>(n * H + y) * <usize>W * pb;
+  }
+  const v = 4 * ty + d, n = v / (H + 1);
+  return <usize>(n * K * H + v - n * (H + 1)) * <usize>W * pb;
+}
+
+/** The image part of column 4·tx + d (d ≥ −1). */
+// @ts-ignore: decorator
+@inline
+function colImage(tx: i32, d: i32, W: i32, K: i32): i32 {
+  const u = 4 * tx + d;
+  if (K == 0) return u < 0 || u >= W ? BIG : 0;
+  if (u < 0) return BIG;
+  const j = u / (W + 1);
+  return j >= K || u - j * (W + 1) == W ? BIG : j;
+}
+
+/** The byte offset of column 4·tx + d, pixels `pb` bytes (valid columns only). */
+// @ts-ignore: decorator
+@inline
+function colOffset(tx: i32, d: i32, H: i32, W: i32, K: i32, pb: usize): usize {
+  const u = 4 * tx + d;
+  if (K == 0) return <usize>u * pb;
+  const j = u / (W + 1);
+  return (<usize>j * <usize>H * <usize>W + <usize>(u - j * (W + 1))) * pb;
+}
+
+/**
+ * Writes columns 4·tx − 1 + j, j < n, of a tile to `at`: n image parts
+ * (i32), then n byte offsets (u32).
+ */
+// @ts-ignore: decorator
+@inline
+function tileColumns(at: usize, tx: i32, first: i32, n: i32, H: i32, W: i32, K: i32, pb: usize): void {
+  for (let j = 0; j < n; j++) {
+    store<i32>(at + (<usize>j << 2), colImage(tx, first + j, W, K));
+    store<u32>(at + 24 + (<usize>j << 2), <u32>colOffset(tx, first + j, H, W, K, pb));
+  }
+}
+
+/** Four channels at `p`, or zeros where the image parts say outside. */
+// @ts-ignore: decorator
+@inline
+function pixelAt(p: usize, rowPart: i32, colPart: i32, N: i32): v128 {
+  if (rowPart + colPart >= N) return f32x4.splat(0);
+  return ld(p);
+}
+
 /**
  * V[ξ][t − t0][c] = (Bᵀ d B)[ξ] for tiles [t0, t1) of x [N, H, W, C], d
- * being each 4×4 output tile's 6×6 input patch (zero outside the image).
- * `tmp` holds 36·4 floats.
+ * being each 4×4 output tile's 6×6 input patch (zero outside the images;
+ * tiles as above). `tmp` holds 36·4 floats and 12 words.
  */
 function transformInput6(
-  x: usize, V: usize, vPlane: usize, H: i32, W: i32, cb: usize, t0: i32, t1: i32, tmp: usize,
+  x: usize, V: usize, vPlane: usize, N: i32, H: i32, W: i32, K: i32, cb: usize,
+  t0: i32, t1: i32, tmp: usize,
 ): void {
-  const tw = (W + 3) >> 2, perImage = ((H + 3) >> 2) * tw;
+  const tc = tileColsOf(W, K);
   const rowBytes = <usize>W * cb;
+  const cols = tmp + 576;
   for (let t = t0; t < t1; t++) {
-    const n = t / perImage, r = t - n * perImage;
-    const ty = r / tw;
-    const y0 = 4 * ty - 1, x0 = 4 * (r - ty * tw) - 1;
-    const inside = y0 >= 0 && x0 >= 0 && y0 + 6 <= H && x0 + 6 <= W;
-    const img = x + <usize>n * <usize>H * rowBytes;
+    const ty = t / tc, tx = t - ty * tc;
+    const r0 = rowImage(ty, -1, H, K), r1 = rowImage(ty, 0, H, K), r2 = rowImage(ty, 1, H, K);
+    const r3 = rowImage(ty, 2, H, K), r4 = rowImage(ty, 3, H, K), r5 = rowImage(ty, 4, H, K);
+    const o0 = rowOffset(ty, -1, H, W, K, cb), o1 = rowOffset(ty, 0, H, W, K, cb);
+    const o2 = rowOffset(ty, 1, H, W, K, cb), o3 = rowOffset(ty, 2, H, W, K, cb);
+    const o4 = rowOffset(ty, 3, H, W, K, cb), o5 = rowOffset(ty, 4, H, W, K, cb);
+    tileColumns(cols, tx, -1, 6, H, W, K, cb);
+    const c0 = load<i32>(cols), c5 = load<i32>(cols, 20);
+    // The whole patch in one image: rows and columns consecutive.
+    const inside = r0 == r5 && max(max(max(r1, r2), max(r3, r4)), r0) < BIG &&
+      c0 == c5 && max(max(load<i32>(cols, 4), load<i32>(cols, 8)), max(load<i32>(cols, 12), load<i32>(cols, 16))) < BIG &&
+      c0 < BIG && r0 + c0 < N;
     const vt = V + <usize>(t - t0) * cb;
     for (let c: usize = 0; c < cb; c += 16) {
       // Bᵀ d, column by column: tmp[6·row + column].
       for (let j = 0; j < 6; j++) {
         const o = tmp + (<usize>j << 4);
         if (inside) {
-          const p = img + <usize>(y0 * W + x0 + j) * cb + c;
+          const p = x + o0 + <usize>load<u32>(cols + 24 + (<usize>j << 2)) + c;
           storeBt6(
             o, 96, ld(p), ld(p + rowBytes), ld(p + 2 * rowBytes), ld(p + 3 * rowBytes),
             ld(p + 4 * rowBytes), ld(p + 5 * rowBytes),
           );
         } else {
-          const xj = x0 + j;
+          const cj = load<i32>(cols + (<usize>j << 2));
+          const p = x + <usize>load<u32>(cols + 24 + (<usize>j << 2)) + c;
           storeBt6(
             o, 96,
-            pixel(img, y0, xj, H, W, cb, c), pixel(img, y0 + 1, xj, H, W, cb, c),
-            pixel(img, y0 + 2, xj, H, W, cb, c), pixel(img, y0 + 3, xj, H, W, cb, c),
-            pixel(img, y0 + 4, xj, H, W, cb, c), pixel(img, y0 + 5, xj, H, W, cb, c),
+            pixelAt(p + o0, r0, cj, N), pixelAt(p + o1, r1, cj, N), pixelAt(p + o2, r2, cj, N),
+            pixelAt(p + o3, r3, cj, N), pixelAt(p + o4, r4, cj, N), pixelAt(p + o5, r5, cj, N),
           );
         }
       }
@@ -796,26 +891,27 @@ function transformInput6(
  * with U = winogradFilter(g), `bias` 0 for none, `relu` 1 for ReLU.
  * C a multiple of 4, Co of 8.
  *
- * The 4×4 output tiles, numbered image by image in row-major order, are
- * processed in blocks of T (a multiple of 6) tiles, blocks [k0, k1) by this
- * call. `scratch` holds 36·T·(C + Co) + 144 floats for one block.
+ * The 4×4 output tiles (per image, or over a mosaic of K images to a row:
+ * see tileRowsOf) are processed in blocks of T (a multiple of 6) tiles,
+ * blocks [k0, k1) by this call. `scratch` holds 36·T·(C + Co) + 160 floats
+ * for one block.
  */
 export function winogradConv3x3(
   x: usize, U: usize, bias: usize, out: usize, scratch: usize,
-  N: i32, H: i32, W: i32, C: i32, Co: i32, relu: i32, T: i32,
+  N: i32, H: i32, W: i32, C: i32, Co: i32, relu: i32, T: i32, K: i32,
   k0: i32, k1: i32,
 ): void {
-  const th = (H + 3) >> 2, tw = (W + 3) >> 2;
-  const perImage = th * tw;
-  const total = N * perImage;
+  const tc = tileColsOf(W, K);
+  const total = tileRowsOf(N, H, K) * tc;
   const cb = <usize>C << 2, ob = <usize>Co << 2;
   const vPlane = <usize>T * cb, mPlane = <usize>T * ob, uPlane = <usize>C * ob;
   const V = scratch, M = scratch + 36 * vPlane, tmp = M + 36 * mPlane;
+  const cols = tmp + 576;
   const zero = f32x4.splat(0), two = f32x4.splat(2), four = f32x4.splat(4), eight = f32x4.splat(8);
   for (let k = k0; k < k1; k++) {
     const t0 = k * T;
     const t1 = min(total, t0 + T);
-    transformInput6(x, V, vPlane, H, W, cb, t0, t1, tmp);
+    transformInput6(x, V, vPlane, N, H, W, K, cb, t0, t1, tmp);
     // M[ξ] (tiles × Co) = V[ξ] (tiles × C) · U[ξ] (C × Co), 6 × 8 at a time.
     // Rows past the block's last tile are computed and never read.
     const rows = t1 - t0;
@@ -828,15 +924,15 @@ export function winogradConv3x3(
         }
       }
     }
-    // out tile = Aᵀ m A + bias, then ReLU; edge tiles keep what fits.
+    // out tile = Aᵀ m A + bias, then ReLU; pixels outside the images are dropped.
     for (let t = t0; t < t1; t++) {
-      const n = t / perImage, r = t - n * perImage;
-      const ty = r / tw;
-      const y = 4 * ty, x1 = 4 * (r - ty * tw);
-      const rowsOut = min(4, H - y), colsOut = min(4, W - x1);
+      const ty = t / tc, tx = t - ty * tc;
+      const r0 = rowImage(ty, 0, H, K), r1 = rowImage(ty, 1, H, K);
+      const r2 = rowImage(ty, 2, H, K), r3 = rowImage(ty, 3, H, K);
+      const o0 = rowOffset(ty, 0, H, W, K, ob), o1 = rowOffset(ty, 1, H, W, K, ob);
+      const o2 = rowOffset(ty, 2, H, W, K, ob), o3 = rowOffset(ty, 3, H, W, K, ob);
+      tileColumns(cols, tx, 0, 4, H, W, K, ob);
       const mt = M + <usize>(t - t0) * ob;
-      const o = out + <usize>((n * H + y) * W + x1) * ob;
-      const rowBytes = <usize>W * ob;
       for (let c: usize = 0; c < ob; c += 16) {
         // m Aᵀ… row by row: tmp[4·row + column] = (row of m) · A.
         for (let i = 0; i < 6; i++) {
@@ -853,7 +949,9 @@ export function winogradConv3x3(
         }
         // …then Aᵀ times each column: output column j of the tile.
         const bv = bias != 0 ? ld(bias + c) : zero;
-        for (let j = 0; j < colsOut; j++) {
+        for (let j = 0; j < 4; j++) {
+          const cj = load<i32>(cols + (<usize>j << 2));
+          if (cj >= N) continue;
           const p = tmp + (<usize>j << 4);
           const m0 = ld(p), m1 = ld(p + 64), m2 = ld(p + 128);
           const m3 = ld(p + 192), m4 = ld(p + 256), m5 = ld(p + 320);
@@ -867,11 +965,11 @@ export function winogradConv3x3(
             y0 = f32x4.max(y0, zero); y1 = f32x4.max(y1, zero);
             y2 = f32x4.max(y2, zero); y3 = f32x4.max(y3, zero);
           }
-          const q = o + (<usize>j * ob) + c;
-          v128.store(q, y0);
-          if (rowsOut > 1) v128.store(q + rowBytes, y1);
-          if (rowsOut > 2) v128.store(q + 2 * rowBytes, y2);
-          if (rowsOut > 3) v128.store(q + 3 * rowBytes, y3);
+          const q = out + <usize>load<u32>(cols + 24 + (<usize>j << 2)) + c;
+          if (r0 + cj < N) v128.store(q + o0, y0);
+          if (r1 + cj < N) v128.store(q + o1, y1);
+          if (r2 + cj < N) v128.store(q + o2, y2);
+          if (r3 + cj < N) v128.store(q + o3, y3);
         }
       }
     }
@@ -880,33 +978,35 @@ export function winogradConv3x3(
 
 /**
  * Y[ξ][t − t0][c] = (A e Aᵀ)[ξ] for 4×4 output tiles [t0, t1) of
- * dy [N, H, W, Co], e being each tile of dy (zero outside): the gradient of
- * the F(4×4, 3×3) products with respect to their 6×6 transformed inputs.
- * `tmp` holds 24·4 floats.
+ * dy [N, H, W, Co], e being each tile of dy (zero outside the images; tiles
+ * as winogradConv3x3's): the gradient of the F(4×4, 3×3) products with
+ * respect to their 6×6 transformed inputs. `tmp` holds 24·4 floats and 12
+ * words after 36·4 floats.
  */
 function transformDy6(
-  dy: usize, Y: usize, yPlane: usize, H: i32, W: i32, ob: usize, t0: i32, t1: i32, tmp: usize,
+  dy: usize, Y: usize, yPlane: usize, N: i32, H: i32, W: i32, K: i32, ob: usize,
+  t0: i32, t1: i32, tmp: usize,
 ): void {
-  const tw = (W + 3) >> 2, perImage = ((H + 3) >> 2) * tw;
-  const zero = f32x4.splat(0);
-  const rowBytes = <usize>W * ob;
+  const tc = tileColsOf(W, K);
+  const cols = tmp + 576;
   for (let t = t0; t < t1; t++) {
-    const n = t / perImage, r = t - n * perImage;
-    const ty = r / tw;
-    const y = 4 * ty, x = 4 * (r - ty * tw);
-    const rowsIn = min(4, H - y), colsIn = min(4, W - x);
-    const p = dy + <usize>((n * H + y) * W + x) * ob;
+    const ty = t / tc, tx = t - ty * tc;
+    const r0 = rowImage(ty, 0, H, K), r1 = rowImage(ty, 1, H, K);
+    const r2 = rowImage(ty, 2, H, K), r3 = rowImage(ty, 3, H, K);
+    const o0 = rowOffset(ty, 0, H, W, K, ob), o1 = rowOffset(ty, 1, H, W, K, ob);
+    const o2 = rowOffset(ty, 2, H, W, K, ob), o3 = rowOffset(ty, 3, H, W, K, ob);
+    tileColumns(cols, tx, 0, 4, H, W, K, ob);
     const yt = Y + <usize>(t - t0) * ob;
     for (let c: usize = 0; c < ob; c += 16) {
       // A e, column by column: tmp[4·row + column], rows 0…5.
       for (let j = 0; j < 4; j++) {
-        const q = p + <usize>j * ob + c;
-        const inside = j < colsIn;
-        const e0 = inside ? ld(q) : zero;
-        const e1 = inside && rowsIn > 1 ? ld(q + rowBytes) : zero;
-        const e2 = inside && rowsIn > 2 ? ld(q + 2 * rowBytes) : zero;
-        const e3 = inside && rowsIn > 3 ? ld(q + 3 * rowBytes) : zero;
-        storeA6(tmp + (<usize>j << 4), 64, e0, e1, e2, e3);
+        const cj = load<i32>(cols + (<usize>j << 2));
+        const q = dy + <usize>load<u32>(cols + 24 + (<usize>j << 2)) + c;
+        storeA6(
+          tmp + (<usize>j << 4), 64,
+          pixelAt(q + o0, r0, cj, N), pixelAt(q + o1, r1, cj, N),
+          pixelAt(q + o2, r2, cj, N), pixelAt(q + o3, r3, cj, N),
+        );
       }
       // Then each row of A e times Aᵀ.
       for (let i = 0; i < 6; i++) {
@@ -934,29 +1034,29 @@ function storeA6(o: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128):
 
 /**
  * The filter gradient of winogradConv3x3 (F(4×4, 3×3)), in the transformed
- * domain: partial k (36·C·Co floats at partials + k·36·C·Co·4) = Σ over the
- * 4×4 tiles of images [k·G, (k+1)·G) of V[ξ]ᵀ Y[ξ], for blocks [k0, k1).
- * `scratch` holds 36·T·(C + Co) + 144 floats (T tiles at a time).
- * winogradFilterGradSum turns the partials into dW.
+ * domain: partial k (36·C·Co floats at partials + k·36·C·Co·4) = Σ over
+ * tiles [k·G, (k+1)·G) (tiles as winogradConv3x3's) of V[ξ]ᵀ Y[ξ], for
+ * blocks [k0, k1). `scratch` holds 36·T·(C + Co) + 160 floats (T tiles at
+ * a time). winogradFilterGradSum turns the partials into dW.
  */
 export function winogradFilterGrad(
   x: usize, dy: usize, partials: usize, scratch: usize,
-  N: i32, H: i32, W: i32, C: i32, Co: i32, T: i32, G: i32,
+  N: i32, H: i32, W: i32, C: i32, Co: i32, T: i32, G: i32, K: i32,
   k0: i32, k1: i32,
 ): void {
-  const perImage = ((H + 3) >> 2) * ((W + 3) >> 2);
+  const total = tileRowsOf(N, H, K) * tileColsOf(W, K);
   const cb = <usize>C << 2, ob = <usize>Co << 2;
   const vPlane = <usize>T * cb, yPlane = <usize>T * ob, pPlane = <usize>C * ob;
   const V = scratch, Y = scratch + 36 * vPlane, tmp = Y + 36 * yPlane;
   for (let k = k0; k < k1; k++) {
     const P = partials + <usize>k * 36 * pPlane;
     memory.fill(P, 0, 36 * pPlane);
-    const end = min(N, (k + 1) * G) * perImage;
-    for (let t0 = k * G * perImage; t0 < end; t0 += T) {
+    const end = min(total, (k + 1) * G);
+    for (let t0 = k * G; t0 < end; t0 += T) {
       const t1 = min(end, t0 + T);
       const rows = t1 - t0;
-      transformInput6(x, V, vPlane, H, W, cb, t0, t1, tmp);
-      transformDy6(dy, Y, yPlane, H, W, ob, t0, t1, tmp);
+      transformInput6(x, V, vPlane, N, H, W, K, cb, t0, t1, tmp);
+      transformDy6(dy, Y, yPlane, N, H, W, K, ob, t0, t1, tmp);
       // P[ξ] (C × Co) += V[ξ]ᵀ (C × rows) · Y[ξ] (rows × Co), 4 × 8 at a time.
       for (let xi = 0; xi < 36; xi++) {
         const A = V + <usize>xi * vPlane, B = Y + <usize>xi * yPlane;

@@ -195,6 +195,7 @@ export interface SimdKernels {
     Co: number,
     relu: number,
     T: number,
+    K: number,
     k0: number,
     k1: number,
   ): void;
@@ -240,6 +241,7 @@ export interface SimdKernels {
     Co: number,
     T: number,
     G: number,
+    K: number,
     k0: number,
     k1: number,
   ): void;

@@ -90,8 +90,8 @@ export function singleChannelApplies(
 }
 
 /**
- * Tiles of the 4×4 output tiles that cover images [N, H, W]: each image on
- * its own (`K` = 0, ⌈H/4⌉·⌈W/4⌉ tiles per image), or a mosaic of K images to
+ * How the Winograd kernels' 4×4 output tiles cover images [N, H, W]: each
+ * image on its own (`K` = 0, ⌈H/4⌉·⌈W/4⌉ tiles per image), or a mosaic of K images to
  * a row with one row and one column of zeros between neighbours (their
  * padding, shared), where that takes fewer tiles: 14 × 14 images need 16
  * tiles each on their own, a quarter of them outside the image, and about

@@ -807,8 +807,8 @@ function colOffset(tx: i32, d: i32, H: i32, W: i32, K: i32, pb: usize): usize {
 }
 
 /**
- * Writes columns 4·tx − 1 + j, j < n, of a tile to `at`: n image parts
- * (i32), then n byte offsets (u32).
+ * Writes columns 4·tx + first + j, j < n ≤ 6, of a tile to `at`: n image
+ * parts (i32), then, 24 bytes on, n byte offsets (u32).
  */
 // @ts-ignore: decorator
 @inline

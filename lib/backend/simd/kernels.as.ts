@@ -1048,6 +1048,8 @@ export function winogradFilterGrad(
   const cb = <usize>C << 2, ob = <usize>Co << 2;
   const vPlane = <usize>T * cb, yPlane = <usize>T * ob, pPlane = <usize>C * ob;
   const V = scratch, Y = scratch + 36 * vPlane, tmp = Y + 36 * yPlane;
+  // Channels in 6s, then (C/4 mod 3) fours: C − 4·that divides by 12.
+  const c6 = cb - 16 * <usize>((C >> 2) % 3);
   for (let k = k0; k < k1; k++) {
     const P = partials + <usize>k * 36 * pPlane;
     memory.fill(P, 0, 36 * pPlane);
@@ -1057,13 +1059,20 @@ export function winogradFilterGrad(
       const rows = t1 - t0;
       transformInput6(x, V, vPlane, N, H, W, K, cb, t0, t1, tmp);
       transformDy6(dy, Y, yPlane, N, H, W, K, ob, t0, t1, tmp);
-      // P[ξ] (C × Co) += V[ξ]ᵀ (C × rows) · Y[ξ] (rows × Co), 4 × 8 at a time.
+      // P[ξ] (C × Co) += V[ξ]ᵀ (C × rows) · Y[ξ] (rows × Co).
       for (let xi = 0; xi < 36; xi++) {
         const A = V + <usize>xi * vPlane, B = Y + <usize>xi * yPlane;
         const D = P + <usize>xi * pPlane;
-        for (let c0: usize = 0; c0 < cb; c0 += 16) {
+        // Rows of this product are channels (4 bytes apart), its depth
+        // tiles: 6 channels at a time, then the last 4 or 8 in fours.
+        let c0: usize = 0;
+        for (; c0 < c6; c0 += 24) {
           for (let n0: usize = 0; n0 < ob; n0 += 32) {
-            // Rows of this product are channels (4 bytes apart), its depth tiles.
+            gemmTile6x8(D + (c0 >> 2) * ob + n0, A + c0, B + n0, 4, cb, ob, ob, rows, false, false, 0, 0);
+          }
+        }
+        for (; c0 < cb; c0 += 16) {
+          for (let n0: usize = 0; n0 < ob; n0 += 32) {
             gemmTile4x8(D + (c0 >> 2) * ob + n0, A + c0, B + n0, 4, cb, ob, ob, rows, false, false, 0, 0);
           }
         }

@@ -139,8 +139,8 @@ export function winogradPlan(
     blocks: Math.ceil(tiles / T),
     filterFloats: 36 * C * Co,
     // V and M, 36 planes of T tiles each; the transforms' 36 vectors and
-    // a tile's 12 column words.
-    blockFloats: 36 * T * (C + Co) + 160,
+    // a tile's 12 column words; the input transform's ring of columns.
+    blockFloats: 36 * T * (C + Co) + 160 + 36 * C,
   };
 }
 

@@ -830,7 +830,14 @@ function pixelAt(p: usize, rowPart: i32, colPart: i32, N: i32): v128 {
 /**
  * V[ξ][t − t0][c] = (Bᵀ d B)[ξ] for tiles [t0, t1) of x [N, H, W, C], d
  * being each 4×4 output tile's 6×6 input patch (zero outside the images;
- * tiles as above). `tmp` holds 36·4 floats and 12 words.
+ * tiles as above). `tmp` holds 12 words 576 bytes on and 36·C floats 640
+ * bytes on.
+ *
+ * A tile's patch shares its first two columns with the last two of its
+ * left neighbour's: where the previous tile of this call is that
+ * neighbour, only four columns of Bᵀ d are computed. Bᵀ d lives in a ring
+ * of six column slots per group of four channels (`tmp` + 640), column j
+ * of tile column tx in slot (4·tx + j) mod 6.
  */
 function transformInput6(
   x: usize, V: usize, vPlane: usize, N: i32, H: i32, W: i32, K: i32, cb: usize,
@@ -839,6 +846,7 @@ function transformInput6(
   const tc = tileColsOf(W, K);
   const rowBytes = <usize>W * cb;
   const cols = tmp + 576;
+  const ring = tmp + 640;
   for (let t = t0; t < t1; t++) {
     const ty = t / tc, tx = t - ty * tc;
     const r0 = rowImage(ty, -1, H, K), r1 = rowImage(ty, 0, H, K), r2 = rowImage(ty, 1, H, K);
@@ -852,11 +860,17 @@ function transformInput6(
     const inside = r0 == r5 && max(max(max(r1, r2), max(r3, r4)), r0) < BIG &&
       c0 == c5 && max(max(load<i32>(cols, 4), load<i32>(cols, 8)), max(load<i32>(cols, 12), load<i32>(cols, 16))) < BIG &&
       c0 < BIG && r0 + c0 < N;
+    // Columns 0 and 1 are the left neighbour's 4 and 5 when it came just before.
+    const first = t > t0 && tx > 0 ? 2 : 0;
+    const base = (4 * tx) % 6;
+    const s0 = <usize>slotOf(base, 0), s1 = <usize>slotOf(base, 1), s2 = <usize>slotOf(base, 2);
+    const s3 = <usize>slotOf(base, 3), s4 = <usize>slotOf(base, 4), s5 = <usize>slotOf(base, 5);
     const vt = V + <usize>(t - t0) * cb;
     for (let c: usize = 0; c < cb; c += 16) {
-      // Bᵀ d, column by column: tmp[6·row + column].
-      for (let j = 0; j < 6; j++) {
-        const o = tmp + (<usize>j << 4);
+      const rc = ring + c * 36;
+      // Bᵀ d, column by column: rc[6·row + slot].
+      for (let j = first; j < 6; j++) {
+        const o = rc + (<usize>slotOf(base, j) << 4);
         if (inside) {
           const p = x + o0 + <usize>load<u32>(cols + 24 + (<usize>j << 2)) + c;
           storeBt6(
@@ -875,14 +889,22 @@ function transformInput6(
       }
       // Then each row of Bᵀ d times B.
       for (let i = 0; i < 6; i++) {
-        const p = tmp + <usize>i * 96;
+        const p = rc + <usize>i * 96;
         storeBt6(
           vt + c + <usize>(6 * i) * vPlane, vPlane,
-          ld(p), ld(p + 16), ld(p + 32), ld(p + 48), ld(p + 64), ld(p + 80),
+          ld(p + (s0 << 4)), ld(p + (s1 << 4)), ld(p + (s2 << 4)), ld(p + (s3 << 4)), ld(p + (s4 << 4)), ld(p + (s5 << 4)),
         );
       }
     }
   }
+}
+
+/** The ring slot of column j for a tile whose column 0 is in slot `base`. */
+// @ts-ignore: decorator
+@inline
+function slotOf(base: i32, j: i32): i32 {
+  const s = base + j;
+  return s >= 6 ? s - 6 : s;
 }
 
 /**
@@ -893,7 +915,7 @@ function transformInput6(
  *
  * The 4×4 output tiles (per image, or over a mosaic of K images to a row:
  * see tileRowsOf) are processed in blocks of T (a multiple of 6) tiles,
- * blocks [k0, k1) by this call. `scratch` holds 36·T·(C + Co) + 160 floats
+ * blocks [k0, k1) by this call. `scratch` holds 36·T·(C + Co) + 160 + 36·C floats
  * for one block.
  */
 export function winogradConv3x3(
@@ -1036,7 +1058,7 @@ function storeA6(o: usize, step: usize, x0: v128, x1: v128, x2: v128, x3: v128):
  * The filter gradient of winogradConv3x3 (F(4×4, 3×3)), in the transformed
  * domain: partial k (36·C·Co floats at partials + k·36·C·Co·4) = Σ over
  * tiles [k·G, (k+1)·G) (tiles as winogradConv3x3's) of V[ξ]ᵀ Y[ξ], for
- * blocks [k0, k1). `scratch` holds 36·T·(C + Co) + 160 floats (T tiles at
+ * blocks [k0, k1). `scratch` holds 36·T·(C + Co) + 160 + 36·C floats (T tiles at
  * a time). winogradFilterGradSum turns the partials into dW.
  */
 export function winogradFilterGrad(

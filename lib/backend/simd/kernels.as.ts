@@ -819,6 +819,16 @@ function tileColumns(at: usize, tx: i32, first: i32, n: i32, H: i32, W: i32, K: 
   }
 }
 
+/**
+ * Whether a 4×4 output tile lies in one image: rows 0 and 3 of it in the
+ * same part (so every row between), columns 0 and 3 likewise, both inside.
+ */
+// @ts-ignore: decorator
+@inline
+function tileInside(row0: i32, row3: i32, col0: i32, col3: i32, N: i32): bool {
+  return row0 == row3 && col0 == col3 && row0 < BIG && col0 < BIG && row0 + col0 < N;
+}
+
 /** Four channels at `p`, or zeros where the image parts say outside. */
 // @ts-ignore: decorator
 @inline
@@ -1018,17 +1028,23 @@ function transformDy6(
     const o0 = rowOffset(ty, 0, H, W, K, ob), o1 = rowOffset(ty, 1, H, W, K, ob);
     const o2 = rowOffset(ty, 2, H, W, K, ob), o3 = rowOffset(ty, 3, H, W, K, ob);
     tileColumns(cols, tx, 0, 4, H, W, K, ob);
+    // The whole tile in one image: no pixel to test.
+    const inside = tileInside(r0, r3, load<i32>(cols), load<i32>(cols, 12), N);
     const yt = Y + <usize>(t - t0) * ob;
     for (let c: usize = 0; c < ob; c += 16) {
       // A e, column by column: tmp[4·row + column], rows 0…5.
       for (let j = 0; j < 4; j++) {
-        const cj = load<i32>(cols + (<usize>j << 2));
         const q = dy + <usize>load<u32>(cols + 24 + (<usize>j << 2)) + c;
-        storeA6(
-          tmp + (<usize>j << 4), 64,
-          pixelAt(q + o0, r0, cj, N), pixelAt(q + o1, r1, cj, N),
-          pixelAt(q + o2, r2, cj, N), pixelAt(q + o3, r3, cj, N),
-        );
+        if (inside) {
+          storeA6(tmp + (<usize>j << 4), 64, ld(q + o0), ld(q + o1), ld(q + o2), ld(q + o3));
+        } else {
+          const cj = load<i32>(cols + (<usize>j << 2));
+          storeA6(
+            tmp + (<usize>j << 4), 64,
+            pixelAt(q + o0, r0, cj, N), pixelAt(q + o1, r1, cj, N),
+            pixelAt(q + o2, r2, cj, N), pixelAt(q + o3, r3, cj, N),
+          );
+        }
       }
       // Then each row of A e times Aᵀ.
       for (let i = 0; i < 6; i++) {

@@ -820,13 +820,16 @@ function tileColumns(at: usize, tx: i32, first: i32, n: i32, H: i32, W: i32, K: 
 }
 
 /**
- * Whether a 4×4 output tile lies in one image: rows 0 and 3 of it in the
- * same part (so every row between), columns 0 and 3 likewise, both inside.
+ * Whether a patch of a tile lies in one image, from the image parts of its
+ * first and last rows and columns: first and last in the same part (so
+ * every row or column between, as a part's rows and columns are
+ * consecutive), both parts inside.
  */
 // @ts-ignore: decorator
 @inline
-function tileInside(row0: i32, row3: i32, col0: i32, col3: i32, N: i32): bool {
-  return row0 == row3 && col0 == col3 && row0 < BIG && col0 < BIG && row0 + col0 < N;
+function tileInside(rowFirst: i32, rowLast: i32, colFirst: i32, colLast: i32, N: i32): bool {
+  return rowFirst == rowLast && colFirst == colLast && rowFirst < BIG && colFirst < BIG &&
+    rowFirst + colFirst < N;
 }
 
 /** Four channels at `p`, or zeros where the image parts say outside. */
@@ -865,11 +868,8 @@ function transformInput6(
     const o2 = rowOffset(ty, 1, H, W, K, cb), o3 = rowOffset(ty, 2, H, W, K, cb);
     const o4 = rowOffset(ty, 3, H, W, K, cb), o5 = rowOffset(ty, 4, H, W, K, cb);
     tileColumns(cols, tx, -1, 6, H, W, K, cb);
-    const c0 = load<i32>(cols), c5 = load<i32>(cols, 20);
     // The whole patch in one image: rows and columns consecutive.
-    const inside = r0 == r5 && max(max(max(r1, r2), max(r3, r4)), r0) < BIG &&
-      c0 == c5 && max(max(load<i32>(cols, 4), load<i32>(cols, 8)), max(load<i32>(cols, 12), load<i32>(cols, 16))) < BIG &&
-      c0 < BIG && r0 + c0 < N;
+    const inside = tileInside(r0, r5, load<i32>(cols), load<i32>(cols, 20), N);
     // Columns 0 and 1 are the left neighbour's 4 and 5 when it came just before.
     const first = t > t0 && tx > 0 ? 2 : 0;
     const base = (4 * tx) % 6;

@@ -225,7 +225,7 @@ Deno.test("bench --compare-pytorch alternates windows with the worker and prints
   }
 });
 
-Deno.test("bench --scaling times training on all threads and on one, alternating, and prints the speed-ups", async () => {
+Deno.test("bench --scaling times training on all threads and on one, and batch 128 against 32, alternating, and prints the speed-ups", async () => {
   const r = await runBench([
     "--scaling",
     "--threads",
@@ -250,8 +250,13 @@ Deno.test("bench --scaling times training on all threads and on one, alternating
     assert.equal(c.theirs.windows.length, 2, key);
     assert.ok(c.ratio.median > 0 && c.ratio.min <= c.ratio.max, key);
   }
+  const b = j.batch_scaling.training;
+  assert.equal(b.ours.windows.length, 2);
+  assert.equal(b.theirs.windows.length, 2);
+  assert.ok(b.ratio.median > 0 && b.ratio.min <= b.ratio.max);
   assert.match(stderr, /2 threads ÷ 1 thread/);
   assert.match(stderr, /training, batch 128\s+[\d.]+ \([\d.]+–[\d.]+\)/);
+  assert.match(stderr, /batch 128 ÷ batch 32\n/);
 });
 
 Deno.test("bench --compare-pytorch refuses a PyTorch model with another parameter count", async () => {

@@ -56,8 +56,9 @@ Options:
   --python PATH   the Python that runs PyTorch (default /usr/bin/python3; the
                   task may run only that one)
   --scaling       also time training at batch 32 and 128 with this project's
-                  kernels on one thread and on all, alternating windows in
-                  this process, and print the speed-ups
+                  kernels on one thread and on all, and batch 128 against
+                  batch 32 on all threads, alternating windows in this
+                  process, and print the speed-ups
   -h, --help      show this help`;
 
 const DEFAULT_PYTHON = "/usr/bin/python3";
@@ -310,6 +311,30 @@ async function threadScaling(
   }
 }
 
+/**
+ * Training at batch 128 ("ours") and at batch 32 ("theirs"), all threads,
+ * alternating windows in this process so both see the same machine load:
+ * `ratio` is how many more images a second batch 128 trains than batch 32.
+ */
+async function batchScaling(
+  windows: number,
+  seconds: number,
+): Promise<Comparison> {
+  const large = trainingWorkload(128), small = trainingWorkload(32);
+  try {
+    await warmUp(large.step);
+    await warmUp(small.step);
+    const rates = await alternate(windows, {
+      ours: () => timedWindow(128, seconds, large.step),
+      theirs: () => timedWindow(32, seconds, small.step),
+    });
+    return compareRates(rates.ours, rates.theirs);
+  } finally {
+    large.dispose();
+    small.dispose();
+  }
+}
+
 /** Share of a training step's kernel time per kernel, largest first. */
 async function topKernels(
   batch: number,
@@ -399,6 +424,7 @@ async function main(): Promise<void> {
     );
   }
   let scaling: Record<string, Comparison> | undefined;
+  let batches: Comparison | undefined;
   if (values.scaling) {
     if (backend.threads < 2) {
       throw new UsageError(
@@ -416,6 +442,8 @@ async function main(): Promise<void> {
         seconds,
       );
     }
+    log("training, batch 128 vs 32, all threads, alternating windows…");
+    batches = await batchScaling(windows, seconds);
   }
   log("profiling one training step at batch 32…");
   const kernels = await topKernels(32);
@@ -445,6 +473,15 @@ async function main(): Promise<void> {
           },
         }
         : {}),
+      ...(batches
+        ? {
+          batch_scaling: {
+            what:
+              `training at batch 128 ("ours") vs batch 32 ("theirs"), ${backend.threads} threads, same process, alternating windows; ratio = images/s at 128 ÷ images/s at 32`,
+            training: batches,
+          },
+        }
+        : {}),
       deno: Deno.version.deno,
       tfjs: tf.version.tfjs,
       ...(worker && pytorch
@@ -454,7 +491,7 @@ async function main(): Promise<void> {
     null,
     2,
   ));
-  if (scaling) {
+  if (scaling && batches) {
     console.error(
       `\nThread scaling, training, ${backend.threads} threads ÷ 1 (this project's kernels, alternating windows of ≥ ${seconds}s, ${windows} each):\n` +
         formatComparisonTable(
@@ -464,6 +501,12 @@ async function main(): Promise<void> {
           },
           "1 thread",
           `${backend.threads} threads`,
+        ) +
+        `\n\nBatch scaling, training, ${backend.threads} threads, batch 128 ÷ batch 32 per image (alternating windows of ≥ ${seconds}s, ${windows} each):\n` +
+        formatComparisonTable(
+          { training: batches },
+          "batch 32",
+          "batch 128",
         ),
     );
   }

@@ -649,6 +649,9 @@ for (
     // 4,800 rows: three blocks of per-block sums (2,048 rows each for 8
     // channels), the last one partial, on both threads.
     ["4-D, 8 channels, three blocks of sums", [4, 30, 40, 8], [0, 1, 2], 5],
+    // 20 channels: sixteen at a time, then four; 2,400 rows in blocks of
+    // 768, the last one partial.
+    ["4-D, 20 channels, four blocks of sums", [2, 30, 40, 20], [0, 1, 2], 5],
   ] as const
 ) {
   Deno.test(`wasm matches cpu: fused training batch norm, ${label}, with gradients through the statistics`, () =>
@@ -677,24 +680,26 @@ Deno.test("fused training batch norm returns the batch's mean and biased varianc
 // A convolution, its ReLU and a batch norm: backwards, the batch norm's
 // gradient includes the ReLU's step and hands the convolution's bias
 // gradient its sums (1,568 rows: the pooled sums).
-Deno.test("wasm matches cpu: conv2d + bias, relu, training batch norm, with every gradient", () =>
-  compare(
-    "conv relu batch norm",
-    { x: [2, 28, 28, 4], w: [3, 3, 4, 8], b: [8], gamma: [8], beta: [8] },
-    (t) =>
-      batchNormInTraining({
-        ...t,
-        x: tf.relu(
-          tf.fused.conv2d({
-            x: t.x as tf.Tensor4D,
-            filter: t.w as tf.Tensor4D,
-            bias: t.b,
-            strides: 1,
-            pad: "same",
-          }),
-        ),
-      }, [0, 1, 2]),
-  ));
+for (const co of [8, 20]) {
+  Deno.test(`wasm matches cpu: conv2d + bias, relu, training batch norm, with every gradient, ${co} channels`, () =>
+    compare(
+      `conv relu batch norm, ${co} channels`,
+      { x: [2, 28, 28, 4], w: [3, 3, 4, co], b: [co], gamma: [co], beta: [co] },
+      (t) =>
+        batchNormInTraining({
+          ...t,
+          x: tf.relu(
+            tf.fused.conv2d({
+              x: t.x as tf.Tensor4D,
+              filter: t.w as tf.Tensor4D,
+              bias: t.b,
+              strides: 1,
+              pad: "same",
+            }),
+          ),
+        }, [0, 1, 2]),
+    ));
+}
 
 Deno.test("a ReLU and the batch norm after it: one pass backwards, the same bits as two, and two where the ReLU's output has other uses or its own gradient is asked for", async () => {
   await tf.setBackend("wasm");

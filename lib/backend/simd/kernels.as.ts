@@ -132,7 +132,31 @@ export function momentsAcc(
     const end = min(rows, (k + 1) * R);
     for (let r0 = k * R; r0 < end; r0 += ROWS) {
       const r1 = min(end, r0 + ROWS);
-      for (let c = 0; c < C; c += 4) {
+      let c = 0;
+      // Sixteen channels at a time: four independent sums per row walk
+      // (each channel's additions in the same order as one at a time).
+      for (; c + 16 <= C; c += 16) {
+        const cb = <usize>c << 2;
+        const h0 = ld(shift + cb), h1 = v128.load(shift + cb, 16);
+        const h2 = v128.load(shift + cb, 32), h3 = v128.load(shift + cb, 48);
+        let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+        let q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+        let p = x + <usize>r0 * stride + cb;
+        for (let r = r0; r < r1; r++) {
+          const d0 = f32x4.sub(ld(p), h0), d1 = f32x4.sub(v128.load(p, 16), h1);
+          a0 = f32x4.add(a0, d0); q0 = f32x4.add(q0, f32x4.mul(d0, d0));
+          a1 = f32x4.add(a1, d1); q1 = f32x4.add(q1, f32x4.mul(d1, d1));
+          const d2 = f32x4.sub(v128.load(p, 32), h2), d3 = f32x4.sub(v128.load(p, 48), h3);
+          a2 = f32x4.add(a2, d2); q2 = f32x4.add(q2, f32x4.mul(d2, d2));
+          a3 = f32x4.add(a3, d3); q3 = f32x4.add(q3, f32x4.mul(d3, d3));
+          p += stride;
+        }
+        addToF64(acc, c, a0); addToF64(acc, c + 4, a1);
+        addToF64(acc, c + 8, a2); addToF64(acc, c + 12, a3);
+        addToF64(acc, C + c, q0); addToF64(acc, C + c + 4, q1);
+        addToF64(acc, C + c + 8, q2); addToF64(acc, C + c + 12, q3);
+      }
+      for (; c < C; c += 4) {
         const s = v128.load(shift + (<usize>c << 2));
         let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
         let p = x + <usize>r0 * stride + (<usize>c << 2);
@@ -159,7 +183,32 @@ export function bnGradAcc(
     const end = min(rows, (k + 1) * R);
     for (let r0 = k * R; r0 < end; r0 += ROWS) {
       const r1 = min(end, r0 + ROWS);
-      for (let c = 0; c < C; c += 4) {
+      let c = 0;
+      // Sixteen channels at a time, as in momentsAcc.
+      for (; c + 16 <= C; c += 16) {
+        const cb = <usize>c << 2;
+        const m0 = ld(mean + cb), m1 = v128.load(mean + cb, 16);
+        const m2 = v128.load(mean + cb, 32), m3 = v128.load(mean + cb, 48);
+        let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+        let q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+        const off = <usize>r0 * stride + cb;
+        let px = x + off, pg = dy + off;
+        for (let r = r0; r < r1; r++) {
+          const g0 = ld(pg), g1 = v128.load(pg, 16);
+          a0 = f32x4.add(a0, g0); q0 = f32x4.add(q0, f32x4.mul(g0, f32x4.sub(ld(px), m0)));
+          a1 = f32x4.add(a1, g1); q1 = f32x4.add(q1, f32x4.mul(g1, f32x4.sub(v128.load(px, 16), m1)));
+          const g2 = v128.load(pg, 32), g3 = v128.load(pg, 48);
+          a2 = f32x4.add(a2, g2); q2 = f32x4.add(q2, f32x4.mul(g2, f32x4.sub(v128.load(px, 32), m2)));
+          a3 = f32x4.add(a3, g3); q3 = f32x4.add(q3, f32x4.mul(g3, f32x4.sub(v128.load(px, 48), m3)));
+          px += stride;
+          pg += stride;
+        }
+        addToF64(acc, c, a0); addToF64(acc, c + 4, a1);
+        addToF64(acc, c + 8, a2); addToF64(acc, c + 12, a3);
+        addToF64(acc, C + c, q0); addToF64(acc, C + c + 4, q1);
+        addToF64(acc, C + c + 8, q2); addToF64(acc, C + c + 12, q3);
+      }
+      for (; c < C; c += 4) {
         const m = v128.load(mean + (<usize>c << 2));
         let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
         const off = <usize>r0 * stride + (<usize>c << 2);
@@ -255,7 +304,51 @@ export function bnGradSums(
     const end = min(rows, (k + 1) * R);
     for (let r0 = k * R; r0 < end; r0 += ROWS) {
       const r1 = min(end, r0 + ROWS);
-      for (let c = 0; c < C; c += 4) {
+      let c = 0;
+      // Sixteen channels at a time, as in momentsAcc; the coefficients
+      // come from memory (L1) at each use, the registers hold the sums.
+      for (; c + 16 <= C; c += 16) {
+        const cb = <usize>c << 2;
+        const pa = a + cb, pb = b + cb, pdc = d + cb;
+        let s0 = f32x4.splat(0), s1 = s0, s2 = s0, s3 = s0;
+        const off = <usize>r0 * stride + cb;
+        let px = x + off, pg = dy + off, pd = dx + off;
+        for (let r = r0; r < r1; r++) {
+          const v0 = ld(px), v1 = v128.load(px, 16);
+          let g0 = f32x4.add(f32x4.add(f32x4.mul(ld(pg), ld(pa)), f32x4.mul(v0, ld(pb))), ld(pdc));
+          let g1 = f32x4.add(
+            f32x4.add(f32x4.mul(v128.load(pg, 16), v128.load(pa, 16)), f32x4.mul(v1, v128.load(pb, 16))),
+            v128.load(pdc, 16),
+          );
+          if (relu) {
+            g0 = f32x4.mul(g0, reluStep(v0));
+            g1 = f32x4.mul(g1, reluStep(v1));
+          }
+          v128.store(pd, g0); v128.store(pd, g1, 16);
+          s0 = f32x4.add(s0, g0); s1 = f32x4.add(s1, g1);
+          const v2 = v128.load(px, 32), v3 = v128.load(px, 48);
+          let g2 = f32x4.add(
+            f32x4.add(f32x4.mul(v128.load(pg, 32), v128.load(pa, 32)), f32x4.mul(v2, v128.load(pb, 32))),
+            v128.load(pdc, 32),
+          );
+          let g3 = f32x4.add(
+            f32x4.add(f32x4.mul(v128.load(pg, 48), v128.load(pa, 48)), f32x4.mul(v3, v128.load(pb, 48))),
+            v128.load(pdc, 48),
+          );
+          if (relu) {
+            g2 = f32x4.mul(g2, reluStep(v2));
+            g3 = f32x4.mul(g3, reluStep(v3));
+          }
+          v128.store(pd, g2, 32); v128.store(pd, g3, 48);
+          s2 = f32x4.add(s2, g2); s3 = f32x4.add(s3, g3);
+          px += stride;
+          pg += stride;
+          pd += stride;
+        }
+        addToF64(acc, c, s0); addToF64(acc, c + 4, s1);
+        addToF64(acc, c + 8, s2); addToF64(acc, c + 12, s3);
+      }
+      for (; c < C; c += 4) {
         const cb = <usize>c << 2;
         const ac = ld(a + cb), bc = ld(b + cb), dc = ld(d + cb);
         let s1 = f32x4.splat(0);

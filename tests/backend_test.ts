@@ -431,7 +431,7 @@ for (
   ]] as const
 ) {
   // Sizes off, on and across our products' tiles (4 × 8 direct A·B and
-  // the flipped (Bᵀ·Aᵀ)ᵀ; 2 × 4 for A·Bᵀ), with several blocks of 64 × 64
+  // the flipped (Bᵀ·Aᵀ)ᵀ; 2 × 4 for A·Bᵀ), with several blocks of 64 × 128
   // and depths of several 256-deep slices.
   for (
     const [m, k, n] of [

@@ -365,8 +365,12 @@ const POOLED = [
   "adamUpdate",
 ];
 
-/** Rows and columns of the output blocks the pool's threads share. */
-const GEMM_BLOCK_ROWS = 64, GEMM_BLOCK_COLS = 64;
+/**
+ * Rows and columns of the output blocks the pool's threads share (128
+ * columns rather than 64: the dense layer's products 5–10 % faster at
+ * batch 32, 2–5 % at 128, steps alternating in one process on an AMD EPYC).
+ */
+const GEMM_BLOCK_ROWS = 64, GEMM_BLOCK_COLS = 128;
 
 /** What both products take besides their operands: C (M × N) = A·B of depth K. */
 interface ProductArgs {
@@ -394,7 +398,7 @@ export interface GemmArgs extends ProductArgs {
 
 /**
  * Runs `gemm` (C = A·B, M a multiple of 4, N of 8) on every thread of the
- * pool, in output blocks of up to 64 × 64 and `chunks` depth chunks.
+ * pool, in output blocks of up to 64 × 128 and `chunks` depth chunks.
  */
 export function runGemm(backend: BackendWasm, g: GemmArgs): void {
   const chunks = g.chunks ?? 1;
@@ -436,7 +440,7 @@ export interface GemmNTArgs extends ProductArgs {
 
 /**
  * Runs `gemmNT` (C = A·Bᵀ with A and B row-major; M a multiple of 2, N and K
- * of 4) on every thread of the pool, in strips of 64 rows of B.
+ * of 4) on every thread of the pool, in strips of 128 rows of B.
  */
 export function runGemmNT(backend: BackendWasm, g: GemmNTArgs): void {
   const NB = Math.min(GEMM_BLOCK_COLS, g.N);

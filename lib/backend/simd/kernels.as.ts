@@ -110,6 +110,16 @@ function addToF64(acc: usize, c: i32, v: v128): void {
   v128.store(p + 16, f64x2.add(v128.load(p + 16), f64x2.promote_low_f32x4(hi)));
 }
 
+/** addToF64 of sixteen channels from c: four sums, channels c … c + 15. */
+// @ts-ignore: decorator
+@inline
+function addToF64x4(acc: usize, c: i32, v0: v128, v1: v128, v2: v128, v3: v128): void {
+  addToF64(acc, c, v0);
+  addToF64(acc, c + 4, v1);
+  addToF64(acc, c + 8, v2);
+  addToF64(acc, c + 12, v3);
+}
+
 /** Zeroes block k's 2C f64 sums and returns where they are. */
 // @ts-ignore: decorator
 @inline
@@ -151,10 +161,8 @@ export function momentsAcc(
           a3 = f32x4.add(a3, d3); q3 = f32x4.add(q3, f32x4.mul(d3, d3));
           p += stride;
         }
-        addToF64(acc, c, a0); addToF64(acc, c + 4, a1);
-        addToF64(acc, c + 8, a2); addToF64(acc, c + 12, a3);
-        addToF64(acc, C + c, q0); addToF64(acc, C + c + 4, q1);
-        addToF64(acc, C + c + 8, q2); addToF64(acc, C + c + 12, q3);
+        addToF64x4(acc, c, a0, a1, a2, a3);
+        addToF64x4(acc, C + c, q0, q1, q2, q3);
       }
       for (; c < C; c += 4) {
         const s = v128.load(shift + (<usize>c << 2));
@@ -203,10 +211,8 @@ export function bnGradAcc(
           px += stride;
           pg += stride;
         }
-        addToF64(acc, c, a0); addToF64(acc, c + 4, a1);
-        addToF64(acc, c + 8, a2); addToF64(acc, c + 12, a3);
-        addToF64(acc, C + c, q0); addToF64(acc, C + c + 4, q1);
-        addToF64(acc, C + c + 8, q2); addToF64(acc, C + c + 12, q3);
+        addToF64x4(acc, c, a0, a1, a2, a3);
+        addToF64x4(acc, C + c, q0, q1, q2, q3);
       }
       for (; c < C; c += 4) {
         const m = v128.load(mean + (<usize>c << 2));
@@ -262,6 +268,17 @@ export function normalizeRows(
 }
 
 /**
+ * One vector of batch norm's dx: a · dy + b · x + d, times step(x) with
+ * `relu` (see bnGradRows).
+ */
+// @ts-ignore: decorator
+@inline
+function bnGradValue(x: v128, dy: v128, a: v128, b: v128, d: v128, relu: i32): v128 {
+  const g = f32x4.add(f32x4.add(f32x4.mul(dy, a), f32x4.mul(x, b)), d);
+  return relu ? f32x4.mul(g, reluStep(x)) : g;
+}
+
+/**
  * dx = a[c] · dy + b[c] · x + d[c] for rows [k0·R, k1·R) of [rows, C], row
  * after row; with `relu`, times step(x) as reluGrad takes it (x is then a
  * ReLU's output, whose step is its input's): the gradient through the
@@ -277,13 +294,7 @@ export function bnGradRows(
     const at = <usize>r * stride;
     const px = x + at, pg = dy + at, pd = dx + at;
     for (let o: usize = 0; o < stride; o += 16) {
-      const v = ld(px + o);
-      let g = f32x4.add(
-        f32x4.add(f32x4.mul(ld(pg + o), ld(a + o)), f32x4.mul(v, ld(b + o))),
-        ld(d + o),
-      );
-      if (relu) g = f32x4.mul(g, reluStep(v));
-      v128.store(pd + o, g);
+      v128.store(pd + o, bnGradValue(ld(px + o), ld(pg + o), ld(a + o), ld(b + o), ld(d + o), relu));
     }
   }
 }
@@ -314,39 +325,25 @@ export function bnGradSums(
         const off = <usize>r0 * stride + cb;
         let px = x + off, pg = dy + off, pd = dx + off;
         for (let r = r0; r < r1; r++) {
-          const v0 = ld(px), v1 = v128.load(px, 16);
-          let g0 = f32x4.add(f32x4.add(f32x4.mul(ld(pg), ld(pa)), f32x4.mul(v0, ld(pb))), ld(pdc));
-          let g1 = f32x4.add(
-            f32x4.add(f32x4.mul(v128.load(pg, 16), v128.load(pa, 16)), f32x4.mul(v1, v128.load(pb, 16))),
-            v128.load(pdc, 16),
+          const g0 = bnGradValue(ld(px), ld(pg), ld(pa), ld(pb), ld(pdc), relu);
+          const g1 = bnGradValue(
+            v128.load(px, 16), v128.load(pg, 16), v128.load(pa, 16), v128.load(pb, 16), v128.load(pdc, 16), relu,
           );
-          if (relu) {
-            g0 = f32x4.mul(g0, reluStep(v0));
-            g1 = f32x4.mul(g1, reluStep(v1));
-          }
           v128.store(pd, g0); v128.store(pd, g1, 16);
           s0 = f32x4.add(s0, g0); s1 = f32x4.add(s1, g1);
-          const v2 = v128.load(px, 32), v3 = v128.load(px, 48);
-          let g2 = f32x4.add(
-            f32x4.add(f32x4.mul(v128.load(pg, 32), v128.load(pa, 32)), f32x4.mul(v2, v128.load(pb, 32))),
-            v128.load(pdc, 32),
+          const g2 = bnGradValue(
+            v128.load(px, 32), v128.load(pg, 32), v128.load(pa, 32), v128.load(pb, 32), v128.load(pdc, 32), relu,
           );
-          let g3 = f32x4.add(
-            f32x4.add(f32x4.mul(v128.load(pg, 48), v128.load(pa, 48)), f32x4.mul(v3, v128.load(pb, 48))),
-            v128.load(pdc, 48),
+          const g3 = bnGradValue(
+            v128.load(px, 48), v128.load(pg, 48), v128.load(pa, 48), v128.load(pb, 48), v128.load(pdc, 48), relu,
           );
-          if (relu) {
-            g2 = f32x4.mul(g2, reluStep(v2));
-            g3 = f32x4.mul(g3, reluStep(v3));
-          }
           v128.store(pd, g2, 32); v128.store(pd, g3, 48);
           s2 = f32x4.add(s2, g2); s3 = f32x4.add(s3, g3);
           px += stride;
           pg += stride;
           pd += stride;
         }
-        addToF64(acc, c, s0); addToF64(acc, c + 4, s1);
-        addToF64(acc, c + 8, s2); addToF64(acc, c + 12, s3);
+        addToF64x4(acc, c, s0, s1, s2, s3);
       }
       for (; c < C; c += 4) {
         const cb = <usize>c << 2;
@@ -355,11 +352,7 @@ export function bnGradSums(
         const off = <usize>r0 * stride + cb;
         let px = x + off, pg = dy + off, pd = dx + off;
         for (let r = r0; r < r1; r++) {
-          const v = ld(px);
-          let g = f32x4.add(f32x4.add(f32x4.mul(ld(pg), ac), f32x4.mul(v, bc)), dc);
-          if (relu) {
-            g = f32x4.mul(g, reluStep(v));
-          }
+          const g = bnGradValue(ld(px), ld(pg), ac, bc, dc, relu);
           v128.store(pd, g);
           s1 = f32x4.add(s1, g);
           px += stride;

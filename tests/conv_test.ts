@@ -124,6 +124,8 @@ function winogradOnOneThread(x: tf.Tensor4D, w: tf.Tensor4D): Float32Array {
     C,
     Co,
     pointerOf(backend, scratch),
+    0,
+    C,
   );
   k.winogradConv3x3(
     pointerOf(backend, x),

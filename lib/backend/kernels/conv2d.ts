@@ -15,7 +15,7 @@
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, simdKernels, simdPool } from "../simd/mod.ts";
+import { pointerOf, simdPool } from "../simd/mod.ts";
 import { type KernelArgs, release, runStock, type TensorInfo } from "./util.ts";
 
 /** 4×4 output tiles per block of the forward kernel: a multiple of 6 (the product's row step). */
@@ -154,7 +154,6 @@ function winograd(
 ): TensorInfo {
   const [N, H, W, C] = x.shape;
   const Co = filter.shape[3];
-  const kernels = simdKernels(backend);
   const pool = simdPool(backend);
   const { T, K, blocks, filterFloats, blockFloats } = winogradPlan(
     x.shape,
@@ -163,12 +162,19 @@ function winograd(
   const out = backend.makeOutput([N, H, W, Co], "float32");
   const U = backend.makeOutput([filterFloats], "float32");
   const scratch = backend.makeOutput([pool.threads * blockFloats], "float32");
-  kernels.winogradFilter(
-    pointerOf(backend, filter),
-    pointerOf(backend, U),
+  // The filter's transform, a channel at a time on every thread.
+  pool.run(
+    "winogradFilter",
+    [
+      pointerOf(backend, filter),
+      pointerOf(backend, U),
+      C,
+      Co,
+      pointerOf(backend, scratch),
+    ],
+    4,
+    4 * blockFloats,
     C,
-    Co,
-    pointerOf(backend, scratch),
   );
   pool.run(
     "winogradConv3x3",

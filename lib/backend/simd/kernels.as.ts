@@ -796,15 +796,22 @@ function storeG6(o: usize, step: usize, x0: v128, x1: v128, x2: v128): void {
 
 /**
  * The transformed filter U[ξ][ci][co] = (G g Gᵀ)[ξ], ξ = 6·row + column,
- * of a 3×3 filter g in HWIO layout [3, 3, C, Co]; Co a multiple of 4.
- * U holds 36·C·Co floats; `tmp` 18·4 floats of scratch.
+ * of a 3×3 filter g in HWIO layout [3, 3, C, Co], for input channels
+ * ci ∈ [k0, k1); Co a multiple of 4. U holds 36·C·Co floats; `tmp`
+ * 72 + 36·Co floats of scratch. Each channel's 36 rows of U are made in
+ * `tmp` and then copied out whole: stored straight into U, 36 planes a
+ * power of two apart, they would all fall in the same cache sets.
  */
-export function winogradFilter(w: usize, U: usize, C: i32, Co: i32, tmp: usize): void {
+export function winogradFilter(
+  w: usize, U: usize, C: i32, Co: i32, tmp: usize, k0: i32, k1: i32,
+): void {
   const plane = <usize>C * <usize>Co << 2;
-  for (let ci = 0; ci < C; ci++) {
-    for (let co = 0; co < Co; co += 4) {
-      const at = (<usize>ci * <usize>Co + <usize>co) << 2;
-      const g = w + at;
+  const row = <usize>Co << 2;
+  const rows = tmp + 288; // 36 rows of Co floats
+  for (let ci = k0; ci < k1; ci++) {
+    const at = <usize>ci * row;
+    for (let co: usize = 0; co < row; co += 16) {
+      const g = w + at + co;
       // G g, column by column: tmp[6·row + column] for columns 0…2.
       for (let kx = 0; kx < 3; kx++) {
         const p = g + <usize>kx * plane;
@@ -813,8 +820,11 @@ export function winogradFilter(w: usize, U: usize, C: i32, Co: i32, tmp: usize):
       // Then each row of G g times Gᵀ.
       for (let r = 0; r < 6; r++) {
         const p = tmp + <usize>r * 48;
-        storeG6(U + at + <usize>(6 * r) * plane, plane, ld(p), ld(p + 16), ld(p + 32));
+        storeG6(rows + co + <usize>(6 * r) * row, row, ld(p), ld(p + 16), ld(p + 32));
       }
+    }
+    for (let xi = 0; xi < 36; xi++) {
+      copyFloats(U + <usize>xi * plane + at, rows + <usize>xi * row, Co);
     }
   }
 }

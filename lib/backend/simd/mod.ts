@@ -173,13 +173,15 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
-  /** U = the Winograd F(4×4, 3×3) transform of a [3, 3, C, Co] filter (`tmp`: 72 floats). */
+  /** U = the Winograd F(4×4, 3×3) transform of a [3, 3, C, Co] filter, input channels [k0, k1) (`tmp`: 72 + 36·Co floats). */
   winogradFilter(
     w: number,
     U: number,
     C: number,
     Co: number,
     tmp: number,
+    k0: number,
+    k1: number,
   ): void;
   /** Blocks [k0, k1) of a 3×3 "same" convolution by Winograd (see source). */
   winogradConv3x3(
@@ -342,6 +344,7 @@ export interface SimdKernels {
 
 /** The kernels a {@link KernelPool} may run on several threads. */
 const POOLED = [
+  "winogradFilter",
   "winogradConv3x3",
   "conv3x3Single",
   "conv3x3SingleGrad",

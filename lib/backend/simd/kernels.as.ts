@@ -1186,11 +1186,12 @@ export function winogradFilterGrad(
   const c6 = cb - 16 * <usize>((C >> 2) % 3);
   for (let k = k0; k < k1; k++) {
     const P = partials + <usize>k * 36 * pPlane;
-    memory.fill(P, 0, 36 * pPlane);
     const end = min(total, (k + 1) * G);
     for (let t0 = k * G; t0 < end; t0 += T) {
       const t1 = min(end, t0 + T);
       const rows = t1 - t0;
+      // The block's first tiles start its sums from zero.
+      const first = t0 == k * G;
       transformInput6(x, V, vPlane, N, H, W, K, cb, t0, t1, tmp);
       transformDy6(dy, Y, yPlane, N, H, W, K, ob, t0, t1, tmp);
       // P[ξ] (C × Co) += V[ξ]ᵀ (C × rows) · Y[ξ] (rows × Co).
@@ -1202,12 +1203,12 @@ export function winogradFilterGrad(
         let c0: usize = 0;
         for (; c0 < c6; c0 += 24) {
           for (let n0: usize = 0; n0 < ob; n0 += 32) {
-            gemmTile6x8(D + (c0 >> 2) * ob + n0, A + c0, B + n0, 4, cb, ob, ob, rows, false, false, 0, 0);
+            gemmTile6x8(D + (c0 >> 2) * ob + n0, A + c0, B + n0, 4, cb, ob, ob, rows, first, false, 0, 0);
           }
         }
         for (; c0 < cb; c0 += 16) {
           for (let n0: usize = 0; n0 < ob; n0 += 32) {
-            gemmTile4x8(D + (c0 >> 2) * ob + n0, A + c0, B + n0, 4, cb, ob, ob, rows, false, false, 0, 0);
+            gemmTile4x8(D + (c0 >> 2) * ob + n0, A + c0, B + n0, 4, cb, ob, ob, rows, first, false, 0, 0);
           }
         }
       }
@@ -1235,9 +1236,13 @@ function storeGt3(
 /**
  * dW [3, 3, C, Co] = Gᵀ S G with S[ξ] the sum of `blocks` partials of
  * winogradFilterGrad, added in block order (so the result does not depend
- * on which thread computed which block). `tmp` holds 54·4 floats. The
- * C·Co filter positions are cut into ranges of 256 (four at a time):
- * this call computes ranges [k0, k1).
+ * on which thread computed which block). The C·Co filter positions are cut
+ * into ranges of 256 (four at a time): this call computes ranges [k0, k1).
+ * A range's sums are made first, partial after partial, each a run of
+ * 1 KiB per plane, into `tmp` (36 × 256 floats, a position's 36 values
+ * side by side, then 18·4 floats for Gᵀ S): read a position at a time
+ * instead, the 36 planes and the blocks, powers of two apart, would all
+ * fall in the same cache sets.
  */
 export function winogradFilterGradSum(
   partials: usize, blocks: i32, dW: usize, C: i32, Co: i32, tmp: usize,
@@ -1245,25 +1250,34 @@ export function winogradFilterGradSum(
 ): void {
   const pPlane = <usize>C * <usize>Co << 2;
   const block = 36 * pPlane;
-  const rowsG = tmp + 36 * 16;
+  const rowsG = tmp + 36 * 1024;
   const end = min(pPlane, <usize>k1 << 10);
-  for (let at: usize = <usize>k0 << 10; at < end; at += 16) {
-    // S, plane by plane: tmp[ξ].
-    for (let xi = 0; xi < 36; xi++) {
-      const p = partials + at + <usize>xi * pPlane;
-      let s = ld(p);
-      for (let k = 1; k < blocks; k++) s = f32x4.add(s, ld(p + <usize>k * block));
-      v128.store(tmp + (<usize>xi << 4), s);
+  for (let at0: usize = <usize>k0 << 10; at0 < end; at0 += 1024) {
+    const n = min<usize>(1024, end - at0);
+    // S: tmp[36·position + ξ], summed in block order.
+    for (let k = 0; k < blocks; k++) {
+      const pk = partials + <usize>k * block + at0;
+      for (let xi = 0; xi < 36; xi++) {
+        const p = pk + <usize>xi * pPlane;
+        let q = tmp + (<usize>xi << 4);
+        for (let v: usize = 0; v < n; v += 16) {
+          v128.store(q, k == 0 ? ld(p + v) : f32x4.add(ld(q), ld(p + v)));
+          q += 576;
+        }
+      }
     }
-    // Gᵀ S, column by column: rowsG[6·row + column], rows 0…2.
-    for (let j = 0; j < 6; j++) {
-      const q = tmp + (<usize>j << 4);
-      storeGt3(rowsG + (<usize>j << 4), 96, ld(q), ld(q + 96), ld(q + 192), ld(q + 288), ld(q + 384), ld(q + 480));
-    }
-    // Then each row times G: dW[ky][kx].
-    for (let r = 0; r < 3; r++) {
-      const q = rowsG + <usize>r * 96;
-      storeGt3(dW + at + <usize>(3 * r) * pPlane, pPlane, ld(q), ld(q + 16), ld(q + 32), ld(q + 48), ld(q + 64), ld(q + 80));
+    for (let v: usize = 0; v < n; v += 16) {
+      const S = tmp + v * 36;
+      // Gᵀ S, column by column: rowsG[6·row + column], rows 0…2.
+      for (let j = 0; j < 6; j++) {
+        const q = S + (<usize>j << 4);
+        storeGt3(rowsG + (<usize>j << 4), 96, ld(q), ld(q + 96), ld(q + 192), ld(q + 288), ld(q + 384), ld(q + 480));
+      }
+      // Then each row times G: dW[ky][kx].
+      for (let r = 0; r < 3; r++) {
+        const q = rowsG + <usize>r * 96;
+        storeGt3(dW + at0 + v + <usize>(3 * r) * pPlane, pPlane, ld(q), ld(q + 16), ld(q + 32), ld(q + 48), ld(q + 64), ld(q + 80));
+      }
     }
   }
 }

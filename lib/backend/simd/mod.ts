@@ -329,7 +329,7 @@ export interface SimdKernels {
     Ci: number,
     Co: number,
   ): void;
-  /** Ranges [k0, k1) of 256 filter positions of dW from the partials of winogradFilterGrad, summed in block order (`tmp`: 216 floats). */
+  /** Ranges [k0, k1) of 256 filter positions of dW from the partials of winogradFilterGrad, summed in block order (`tmp`: 36·256 + 72 floats). */
   winogradFilterGradSum(
     partials: number,
     blocks: number,

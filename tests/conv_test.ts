@@ -103,6 +103,14 @@ Deno.test("Winograd tiles 14 × 14 images as a mosaic (fewer tiles), 28 × 28 on
   assert.deepEqual(winogradTiling(2, 14, 14), { K: 0, tiles: 32 });
   assert.deepEqual(winogradTiling(11, 10, 6), { K: 3, tiles: 55 });
   assert.equal(winogradPlan([128, 14, 14, 32], 64).blocks, 50);
+  // A block's scratch also holds the filter transform's (72 + 36·Co
+  // floats) and the filter gradient's sum's (36·256 + 72), even for the
+  // fewest channels the kernels take.
+  for (const [C, Co] of [[4, 8], [4, 64], [64, 8], [64, 64]]) {
+    const { blockFloats } = winogradPlan([1, 3, 3, C], Co);
+    assert.ok(blockFloats >= 72 + 36 * Co, `${C} → ${Co}`);
+    assert.ok(blockFloats >= 36 * 256 + 72, `${C} → ${Co}`);
+  }
 });
 
 /** x ⊛ w by one call of the kernel on this thread, over every block. */

@@ -140,6 +140,9 @@ export function winogradPlan(
     filterFloats: 36 * C * Co,
     // V and M, 36 planes of T tiles each; the transforms' 36 vectors and
     // a tile's 12 column words; the input transform's ring of columns.
+    // The same scratch serves the filter's transform (72 + 36·Co floats)
+    // and the filter gradient's sum (36·256 + 72): with T = 36 and C + Co
+    // ≥ 12, there are at least 15,552.
     blockFloats: 36 * T * (C + Co) + 160 + 36 * C,
   };
 }

@@ -16,7 +16,11 @@ import {
   batchNormTraining,
   batchNormTrainingAvailable,
 } from "../lib/backend/kernels/batch_norm_train.ts";
-import { setReluBatchNormFusion } from "../lib/backend/kernels/relu.ts";
+import {
+  reluMomentsOf,
+  setReluBatchNormFusion,
+  setReluMomentsFusion,
+} from "../lib/backend/kernels/relu.ts";
 import { dropout } from "../lib/layers.ts";
 import {
   advanceRng,
@@ -759,6 +763,73 @@ Deno.test("a ReLU and the batch norm after it: one pass backwards, the same bits
     }
   }
   tf.dispose([z, w, gamma, beta]);
+});
+
+Deno.test("a ReLU recorded for a gradient sums its output for the batch norm after it: the same bits as the batch norm's own pass", async () => {
+  await tf.setBackend("wasm");
+  for (
+    const [shape, seed] of [[[3, 28, 28, 8], 11], [[130, 512], 12], [[
+      5,
+      7,
+      6,
+    ], 13]] as Array<[number[], number]>
+  ) {
+    const C = shape.at(-1)!;
+    const z = tf.tidy(() => {
+      const r = tf.randomNormal(shape, 0.2, 1, "float32", seed);
+      // The first row (the statistics' shift) with −0, 0 and negatives.
+      const first = tf.concat([
+        tf.tensor1d([-0, 0, -1.5]),
+        tf.randomNormal([C - 3], 0, 1, "float32", seed + 1),
+      ]);
+      const mask = tf.oneHot(tf.tensor1d([0], "int32"), r.size / C).reshape(
+        [r.size / C, 1],
+      );
+      return tf.add(
+        tf.mul(r.reshape([-1, C]), tf.sub(1, mask)),
+        tf.mul(mask, first),
+      )
+        .reshape(shape);
+    });
+    const gamma = tf.randomNormal([C], 1, 0.1, "float32", seed + 2);
+    const beta = tf.randomNormal([C], 0, 0.1, "float32", seed + 3);
+    const results: Float32Array[][] = [];
+    for (const fused of [true, false]) {
+      setReluMomentsFusion(fused);
+      let kept: tf.Tensor[] = [];
+      const dz = tf.grad((t: tf.Tensor) => {
+        const y = tf.relu(t);
+        // Made while the gradient is recorded, for channels in 4s only.
+        assert.equal(
+          reluMomentsOf(y.dataId, C) !== undefined,
+          fused && C % 4 === 0,
+          `${shape}: sums made`,
+        );
+        const out = batchNormTraining(
+          y,
+          gamma as tf.Tensor1D,
+          beta as tf.Tensor1D,
+          1e-3,
+        );
+        kept = [
+          tf.keep(out.y.clone()),
+          tf.keep(out.mean.clone()),
+          tf.keep(out.variance.clone()),
+        ];
+        return tf.sum(tf.mul(out.y, z));
+      })(z);
+      results.push([...kept, dz].map((t) => t.dataSync() as Float32Array));
+      tf.dispose([...kept, dz]);
+    }
+    setReluMomentsFusion(true);
+    for (let i = 0; i < 4; i++) {
+      assert.deepEqual(results[0][i], results[1][i], `${shape}: output ${i}`);
+    }
+    // Not recording: a plain ReLU.
+    const y = tf.relu(z);
+    assert.equal(reluMomentsOf(y.dataId, C), undefined);
+    tf.dispose([z, gamma, beta, y]);
+  }
 });
 
 // Slices: all of it (shared memory), whole rows (one copy), and the

@@ -40,7 +40,7 @@ import {
   runRows,
 } from "../simd/mod.ts";
 import { heapF32, type KernelArgs, release, type TensorInfo } from "./util.ts";
-import { markStepApplied, stepMayBeApplied } from "./relu.ts";
+import { markStepApplied, reluMomentsOf, stepMayBeApplied } from "./relu.ts";
 import { rememberColumnSums, sumsArePooled } from "./reductions.ts";
 
 /** Name of the forward kernel. */
@@ -147,8 +147,13 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
   const simd = simdFor(C);
   // Shifted by the first row, so that large means lose nothing.
   const shift = work.k0;
-  shift.set(xs.subarray(0, C));
-  if (simd) {
+  // A ReLU's output comes with these sums made (relu.ts).
+  const made = reluMomentsOf(x.dataId, C);
+  if (made !== undefined) {
+    shift.set(made.shift);
+    work.acc.set(made.acc);
+  } else if (simd) {
+    shift.set(xs.subarray(0, C));
     runChannelSums(
       backend,
       "momentsAcc",
@@ -158,7 +163,10 @@ export function batchNormTrainingKernel(args: KernelArgs): TensorInfo[] {
       work.at.part,
       work.acc,
     );
-  } else momentsAcc(xs, C, shift, work.acc);
+  } else {
+    shift.set(xs.subarray(0, C));
+    momentsAcc(xs, C, shift, work.acc);
+  }
   const mean = heapF32(backend, meanInfo), variance = heapF32(backend, varInfo);
   const scale = heapF32(backend, inputs.scale as TensorInfo);
   const offset = heapF32(backend, inputs.offset as TensorInfo);

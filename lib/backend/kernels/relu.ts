@@ -21,12 +21,29 @@
  * step out when its input is itself a tensor whose gradient was asked for
  * ({@link stepMayBeApplied}).
  *
+ * A batch norm after a ReLU needs its input's statistics first: a whole
+ * pass over that tensor, read back from memory. While a gradient is being
+ * recorded (training: a batch norm then uses the batch's statistics), the
+ * `Relu` kernel sums its output per channel as it writes it, 64 rows at a
+ * time while they are still in cache, and keeps the sums with the output
+ * ({@link reluMomentsOf}); the batch norm's kernel takes them instead of
+ * summing. They are the sums the batch norm would compute, bit for bit: the
+ * same blocks, the same order, the same shift.
+ *
  * @module
  */
 import { tf } from "../../tf.ts";
-import { pointerOf, runElementwise } from "../simd/mod.ts";
 import {
+  channelSumsAt,
+  channelSumsFloats,
+  pointerOf,
+  runChannelSums,
+  runElementwise,
+} from "../simd/mod.ts";
+import {
+  heapF32,
   type KernelArgs,
+  release,
   replaceGradient,
   runStock,
   type TensorInfo,
@@ -104,12 +121,103 @@ function trackGradientTargets(): void {
   targetsTracked = true;
 }
 
+let momentsFused = true;
+
+/**
+ * Switches the statistics the `Relu` kernel sums for a batch norm after it
+ * on (the default) or off (off: the batch norm sums its input itself, to
+ * the same bits). For measuring.
+ */
+export function setReluMomentsFusion(on: boolean): void {
+  momentsFused = on;
+}
+
+/**
+ * A ReLU output's per-channel sums, as the batch norm's statistics pass
+ * would make them: `shift` is the output's first row, `acc` holds
+ * Σ (y − shift[c]) for each channel c, then Σ (y − shift[c])².
+ */
+export interface ReluMoments {
+  shift: Float32Array;
+  acc: Float64Array;
+}
+
+/** A ReLU output's data → its sums over channels of its last axis. */
+const momentsOf = new WeakMap<object, ReluMoments>();
+
+/**
+ * The sums the `Relu` kernel made of its output `y` (the data of a tensor
+ * whose last axis has C channels), if it made them.
+ */
+export function reluMomentsOf(
+  y: object,
+  C: number,
+): ReluMoments | undefined {
+  const m = momentsOf.get(y);
+  return m !== undefined && m.shift.length === C ? m : undefined;
+}
+
+/** Whether a gradient is being recorded (the engine's tape is on). */
+function recording(): boolean {
+  const engine = tf.engine() as unknown as {
+    state: { gradientDepth: number };
+  };
+  return engine.state.gradientDepth > 0;
+}
+
+/**
+ * y = max(x, 0) for x [rows, C] (C a multiple of 4) with y's sums per
+ * channel, remembered for a batch norm after it (see the module notes).
+ */
+function reluWithMoments(
+  backend: KernelArgs["backend"],
+  x: TensorInfo,
+  y: TensorInfo,
+  rows: number,
+  C: number,
+): void {
+  // The shift (C floats), then the kernel's per-block sums.
+  const work = backend.makeOutput([C + channelSumsFloats(rows, C)], "float32");
+  const base = pointerOf(backend, work);
+  // The batch norm shifts by its input's first row: y's, as the kernel
+  // will write it (max(−0, 0) and max(0, 0) are +0; NaN stays NaN).
+  const first = heapF32(backend, x).subarray(0, C);
+  const shift = new Float32Array(C);
+  for (let c = 0; c < C; c++) {
+    const v = first[c];
+    shift[c] = v > 0 || v !== v ? v : 0;
+  }
+  heapF32(backend, work).set(shift);
+  const acc = new Float64Array(2 * C);
+  runChannelSums(
+    backend,
+    "reluMoments",
+    [pointerOf(backend, x), pointerOf(backend, y), rows, C, base],
+    rows,
+    C,
+    channelSumsAt(base + 4 * C),
+    acc,
+  );
+  release(backend, work);
+  momentsOf.set(y.dataId, { shift, acc });
+}
+
 /** The `Relu` kernel: float32 on every thread, other dtypes stock. */
 export function relu(args: KernelArgs): TensorInfo {
   const { inputs, backend } = args;
   const x = inputs.x as TensorInfo;
   if (x.dtype !== "float32") return runStock(backend, "Relu", inputs, {});
   const y = backend.makeOutput(x.shape, "float32");
+  const size = tf.util.sizeFromShape(x.shape);
+  const C = x.shape[x.shape.length - 1] ?? 0;
+  if (
+    momentsFused && x.shape.length >= 2 && size > 0 && C % 4 === 0 &&
+    recording()
+  ) {
+    reluWithMoments(backend, x, y, size / C, C);
+    reluInputOf.set(y.dataId, x.dataId);
+    return y;
+  }
   runElementwise(
     backend,
     "relu",

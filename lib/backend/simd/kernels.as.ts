@@ -130,53 +130,88 @@ function blockSums(part: usize, C: i32, k: i32): usize {
 }
 
 /**
+ * Adds Σ (x − shift[c]) and Σ (x − shift[c])² over rows [r0, r1) (at most
+ * ROWS) to the f64 sums at acc: per channel in f32 over the rows, then
+ * into f64.
+ */
+// @ts-ignore: decorator
+@inline
+function momentsRows(x: usize, r0: i32, r1: i32, C: i32, shift: usize, acc: usize): void {
+  const stride = <usize>C << 2;
+  let c = 0;
+  // Sixteen channels at a time: four independent sums per row walk
+  // (each channel's additions in the same order as one at a time).
+  for (; c + 16 <= C; c += 16) {
+    const cb = <usize>c << 2;
+    const h0 = ld(shift + cb), h1 = v128.load(shift + cb, 16);
+    const h2 = v128.load(shift + cb, 32), h3 = v128.load(shift + cb, 48);
+    let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+    let q0 = a0, q1 = a0, q2 = a0, q3 = a0;
+    let p = x + <usize>r0 * stride + cb;
+    for (let r = r0; r < r1; r++) {
+      const d0 = f32x4.sub(ld(p), h0), d1 = f32x4.sub(v128.load(p, 16), h1);
+      a0 = f32x4.add(a0, d0); q0 = f32x4.add(q0, f32x4.mul(d0, d0));
+      a1 = f32x4.add(a1, d1); q1 = f32x4.add(q1, f32x4.mul(d1, d1));
+      const d2 = f32x4.sub(v128.load(p, 32), h2), d3 = f32x4.sub(v128.load(p, 48), h3);
+      a2 = f32x4.add(a2, d2); q2 = f32x4.add(q2, f32x4.mul(d2, d2));
+      a3 = f32x4.add(a3, d3); q3 = f32x4.add(q3, f32x4.mul(d3, d3));
+      p += stride;
+    }
+    addToF64x4(acc, c, a0, a1, a2, a3);
+    addToF64x4(acc, C + c, q0, q1, q2, q3);
+  }
+  for (; c < C; c += 4) {
+    const s = v128.load(shift + (<usize>c << 2));
+    let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
+    let p = x + <usize>r0 * stride + (<usize>c << 2);
+    for (let r = r0; r < r1; r++) {
+      const d = f32x4.sub(v128.load(p), s);
+      s1 = f32x4.add(s1, d);
+      s2 = f32x4.add(s2, f32x4.mul(d, d));
+      p += stride;
+    }
+    addToF64(acc, c, s1);
+    addToF64(acc, C + c, s2);
+  }
+}
+
+/**
  * Blocks [k0, k1) of: Σ (x − shift[c]) and Σ (x − shift[c])² per channel
  * (with shift 0, the column sums).
  */
 export function momentsAcc(
   x: usize, rows: i32, C: i32, shift: usize, part: usize, R: i32, k0: i32, k1: i32,
 ): void {
+  for (let k = k0; k < k1; k++) {
+    const acc = blockSums(part, C, k);
+    const end = min(rows, (k + 1) * R);
+    for (let r0 = k * R; r0 < end; r0 += ROWS) {
+      momentsRows(x, r0, min(end, r0 + ROWS), C, shift, acc);
+    }
+  }
+}
+
+/**
+ * y = max(x, 0) (as `relu`) for blocks [k0, k1) of R rows of [rows, C],
+ * with momentsAcc's sums of y (the same blocks, order and bits), each
+ * ROWS rows summed while they are still in L1: a batch norm after the
+ * ReLU then needs no pass of its own over y for its statistics.
+ */
+export function reluMoments(
+  x: usize, y: usize, rows: i32, C: i32, shift: usize, part: usize, R: i32, k0: i32, k1: i32,
+): void {
   const stride = <usize>C << 2;
+  const zero = f32x4.splat(0);
   for (let k = k0; k < k1; k++) {
     const acc = blockSums(part, C, k);
     const end = min(rows, (k + 1) * R);
     for (let r0 = k * R; r0 < end; r0 += ROWS) {
       const r1 = min(end, r0 + ROWS);
-      let c = 0;
-      // Sixteen channels at a time: four independent sums per row walk
-      // (each channel's additions in the same order as one at a time).
-      for (; c + 16 <= C; c += 16) {
-        const cb = <usize>c << 2;
-        const h0 = ld(shift + cb), h1 = v128.load(shift + cb, 16);
-        const h2 = v128.load(shift + cb, 32), h3 = v128.load(shift + cb, 48);
-        let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-        let q0 = a0, q1 = a0, q2 = a0, q3 = a0;
-        let p = x + <usize>r0 * stride + cb;
-        for (let r = r0; r < r1; r++) {
-          const d0 = f32x4.sub(ld(p), h0), d1 = f32x4.sub(v128.load(p, 16), h1);
-          a0 = f32x4.add(a0, d0); q0 = f32x4.add(q0, f32x4.mul(d0, d0));
-          a1 = f32x4.add(a1, d1); q1 = f32x4.add(q1, f32x4.mul(d1, d1));
-          const d2 = f32x4.sub(v128.load(p, 32), h2), d3 = f32x4.sub(v128.load(p, 48), h3);
-          a2 = f32x4.add(a2, d2); q2 = f32x4.add(q2, f32x4.mul(d2, d2));
-          a3 = f32x4.add(a3, d3); q3 = f32x4.add(q3, f32x4.mul(d3, d3));
-          p += stride;
-        }
-        addToF64x4(acc, c, a0, a1, a2, a3);
-        addToF64x4(acc, C + c, q0, q1, q2, q3);
+      const o1 = <usize>r1 * stride;
+      for (let o = <usize>r0 * stride; o < o1; o += 16) {
+        v128.store(y + o, f32x4.max(ld(x + o), zero));
       }
-      for (; c < C; c += 4) {
-        const s = v128.load(shift + (<usize>c << 2));
-        let s1 = f32x4.splat(0), s2 = f32x4.splat(0);
-        let p = x + <usize>r0 * stride + (<usize>c << 2);
-        for (let r = r0; r < r1; r++) {
-          const d = f32x4.sub(v128.load(p), s);
-          s1 = f32x4.add(s1, d);
-          s2 = f32x4.add(s2, f32x4.mul(d, d));
-          p += stride;
-        }
-        addToF64(acc, c, s1);
-        addToF64(acc, C + c, s2);
-      }
+      momentsRows(y, r0, r1, C, shift, acc);
     }
   }
 }

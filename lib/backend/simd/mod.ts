@@ -45,6 +45,18 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
+  /** y = max(x, 0) over blocks [k0, k1) of R rows, with momentsAcc's sums of y. */
+  reluMoments(
+    x: number,
+    y: number,
+    rows: number,
+    C: number,
+    shift: number,
+    part: number,
+    R: number,
+    k0: number,
+    k1: number,
+  ): void;
   /** Blocks [k0, k1) of Σ dy and Σ dy · (x − mean[c]), f64 sums per block. */
   bnGradAcc(
     x: number,
@@ -356,6 +368,7 @@ const POOLED = [
   "bnGradRows",
   "bnGradSums",
   "momentsAcc",
+  "reluMoments",
   "bnGradAcc",
   "relu",
   "reluGrad",
@@ -481,7 +494,8 @@ export function channelSumsAt(at: number): number {
 }
 
 /**
- * Runs a per-channel sums kernel (`momentsAcc`, `bnGradAcc`, `bnGradSums`:
+ * Runs a per-channel sums kernel (`momentsAcc`, `reluMoments`, `bnGradAcc`,
+ * `bnGradSums`:
  * `args` are its arguments before `part`) over a rows × C
  * tensor on every thread of the pool, with `part` (see
  * {@link channelSumsFloats} and {@link channelSumsAt}) as work space, and
@@ -491,7 +505,7 @@ export function channelSumsAt(at: number): number {
  */
 export function runChannelSums(
   backend: BackendWasm,
-  name: "momentsAcc" | "bnGradAcc" | "bnGradSums",
+  name: "momentsAcc" | "reluMoments" | "bnGradAcc" | "bnGradSums",
   args: number[],
   rows: number,
   C: number,

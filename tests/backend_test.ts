@@ -256,6 +256,38 @@ Deno.test("wasm matches cpu: softmax over the last axis, small and large", async
 Deno.test("wasm matches cpu: relu and its gradient, several blocks, odd size", () =>
   compare("relu", { x: [2, 9001] }, (t) => tf.relu(t.x)));
 
+Deno.test("wasm relu: the same bits as tfjs's cpu Math.max(0, x), −0, NaN, infinities and subnormals included", async () => {
+  const special = [-0, 0, NaN, Infinity, -Infinity, 1e-45, -1e-45, 3.5, -3.5];
+  // 16 floats at a time, then 4, then one: 71 values reach all three
+  // loops, with −0 and NaN in each.
+  const values = [
+    ...Array.from({ length: 64 }, (_, i) => special[i % special.length]),
+    -0,
+    NaN,
+    -2,
+    2,
+    -0,
+    NaN,
+    -1e-45,
+  ];
+  const results: Float32Array[] = [];
+  for (const backend of ["cpu", "wasm"]) {
+    await tf.setBackend(backend);
+    const y = tf.relu(tf.tensor1d(values));
+    results.push(y.dataSync() as Float32Array);
+    y.dispose();
+  }
+  await tf.setBackend("wasm");
+  const [cpu, wasm] = results;
+  const show = (v: number) => Object.is(v, -0) ? "-0" : String(v);
+  for (let i = 0; i < values.length; i++) {
+    assert.ok(
+      Object.is(wasm[i], cpu[i]),
+      `relu(${show(values[i])}): ${show(wasm[i])}, cpu ${show(cpu[i])}`,
+    );
+  }
+});
+
 Deno.test("wasm relu gradient: one kernel, the same values as tfjs's Step·dy, NaN and infinities included", async () => {
   // Eight values for the vector loop, three for the scalar tail.
   const xs = [NaN, -1, -0, 0, 1e-30, 2, -Infinity, Infinity, 3, -2, NaN];

@@ -130,6 +130,19 @@ function blockSums(part: usize, C: i32, k: i32): usize {
 }
 
 /**
+ * max(v, 0) per lane, as f32x4.max(v, 0) gives it (+0 for ±0, NaN for
+ * NaN): pmax, then + 0 (which turns −0 into +0): two instructions where
+ * engines lower f32x4.max, with its NaN and signed-zero rules, to about
+ * eight.
+ */
+// @ts-ignore: decorator
+@inline
+function reluV(v: v128): v128 {
+  const zero = f32x4.splat(0);
+  return f32x4.add(f32x4.pmax(v, zero), zero);
+}
+
+/**
  * Adds Σ (x − shift[c]) and Σ (x − shift[c])² over rows [r0, r1) (at most
  * ROWS) to the f64 sums at acc: per channel in f32 over the rows, then
  * into f64.
@@ -201,7 +214,6 @@ export function reluMoments(
   x: usize, y: usize, rows: i32, C: i32, shift: usize, part: usize, R: i32, k0: i32, k1: i32,
 ): void {
   const stride = <usize>C << 2;
-  const zero = f32x4.splat(0);
   for (let k = k0; k < k1; k++) {
     const acc = blockSums(part, C, k);
     const end = min(rows, (k + 1) * R);
@@ -209,7 +221,7 @@ export function reluMoments(
       const r1 = min(end, r0 + ROWS);
       const o1 = <usize>r1 * stride;
       for (let o = <usize>r0 * stride; o < o1; o += 16) {
-        v128.store(y + o, f32x4.max(ld(x + o), zero));
+        v128.store(y + o, reluV(ld(x + o)));
       }
       momentsRows(y, r0, r1, C, shift, acc);
     }
@@ -486,18 +498,25 @@ function reluStep(v: v128): v128 {
   return v128.bitselect(v, v128.and(f32x4.gt(v, f32x4.splat(0)), f32x4.splat(1)), f32x4.ne(v, v));
 }
 
-/** y = max(x, 0) (NaN stays NaN) for elements [k0·B, min(n, k1·B)). */
+/** y = max(x, 0) (+0 for ±0, NaN for NaN) for elements [k0·B, min(n, k1·B)). */
 export function relu(x: usize, y: usize, n: i32, B: i32, k0: i32, k1: i32): void {
-  const zero = f32x4.splat(0);
   const i1 = min(n, k1 * B);
   let i = k0 * B;
+  for (; i + 16 <= i1; i += 16) {
+    const px = x + (<usize>i << 2), py = y + (<usize>i << 2);
+    v128.store(py, reluV(ld(px)));
+    v128.store(py, reluV(v128.load(px, 16)), 16);
+    v128.store(py, reluV(v128.load(px, 32)), 32);
+    v128.store(py, reluV(v128.load(px, 48)), 48);
+  }
   for (; i + 4 <= i1; i += 4) {
     const o = <usize>i << 2;
-    v128.store(y + o, f32x4.max(ld(x + o), zero));
+    v128.store(y + o, reluV(ld(x + o)));
   }
   for (; i < i1; i++) {
+    // + 0 turns −0 into +0, as the vectors' reluV does.
     const v = load<f32>(x + (<usize>i << 2));
-    store<f32>(y + (<usize>i << 2), v < 0 ? 0 : v);
+    store<f32>(y + (<usize>i << 2), v < 0 ? 0 : v + 0);
   }
 }
 
@@ -719,12 +738,12 @@ function gemmTile6x8(
     c50 = f32x4.add(c50, p0); c51 = f32x4.add(c51, p1);
   }
   if (last && relu) {
-    c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
-    c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
-    c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
-    c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
-    c40 = f32x4.max(c40, zero); c41 = f32x4.max(c41, zero);
-    c50 = f32x4.max(c50, zero); c51 = f32x4.max(c51, zero);
+    c00 = reluV(c00); c01 = reluV(c01);
+    c10 = reluV(c10); c11 = reluV(c11);
+    c20 = reluV(c20); c21 = reluV(c21);
+    c30 = reluV(c30); c31 = reluV(c31);
+    c40 = reluV(c40); c41 = reluV(c41);
+    c50 = reluV(c50); c51 = reluV(c51);
   }
   v128.store(o, c00); v128.store(o, c01, 16);
   v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
@@ -771,10 +790,10 @@ function gemmTile4x8(
     c30 = f32x4.add(c30, p0); c31 = f32x4.add(c31, p1);
   }
   if (last && relu) {
-    c00 = f32x4.max(c00, zero); c01 = f32x4.max(c01, zero);
-    c10 = f32x4.max(c10, zero); c11 = f32x4.max(c11, zero);
-    c20 = f32x4.max(c20, zero); c21 = f32x4.max(c21, zero);
-    c30 = f32x4.max(c30, zero); c31 = f32x4.max(c31, zero);
+    c00 = reluV(c00); c01 = reluV(c01);
+    c10 = reluV(c10); c11 = reluV(c11);
+    c20 = reluV(c20); c21 = reluV(c21);
+    c30 = reluV(c30); c31 = reluV(c31);
   }
   v128.store(o, c00); v128.store(o, c01, 16);
   v128.store(o + cs, c10); v128.store(o + cs, c11, 16);
@@ -1125,8 +1144,8 @@ export function winogradConv3x3(
           let y2 = f32x4.add(f32x4.add(a1, f32x4.mul(four, a2)), bv);
           let y3 = f32x4.add(f32x4.add(f32x4.add(s1, f32x4.mul(eight, s2)), m5), bv);
           if (relu) {
-            y0 = f32x4.max(y0, zero); y1 = f32x4.max(y1, zero);
-            y2 = f32x4.max(y2, zero); y3 = f32x4.max(y3, zero);
+            y0 = reluV(y0); y1 = reluV(y1);
+            y2 = reluV(y2); y3 = reluV(y3);
           }
           const q = out + <usize>load<u32>(cols + 24 + (<usize>j << 2)) + c;
           if (r0 + cj < N) v128.store(q + o0, y0);
@@ -1369,10 +1388,10 @@ export function conv3x3Single(
             }
           }
           if (relu) {
-            a00 = f32x4.max(a00, zero); a01 = f32x4.max(a01, zero);
-            a10 = f32x4.max(a10, zero); a11 = f32x4.max(a11, zero);
-            a20 = f32x4.max(a20, zero); a21 = f32x4.max(a21, zero);
-            a30 = f32x4.max(a30, zero); a31 = f32x4.max(a31, zero);
+            a00 = reluV(a00); a01 = reluV(a01);
+            a10 = reluV(a10); a11 = reluV(a11);
+            a20 = reluV(a20); a21 = reluV(a21);
+            a30 = reluV(a30); a31 = reluV(a31);
           }
           const d = o + <usize>x0 * ob + c;
           v128.store(d, a00); v128.store(d, a01, 16);
@@ -1562,8 +1581,8 @@ export function gemmNT(
         let r0 = f32x4.add(laneSums(c00, c01, c02, c03), p);
         let r1 = f32x4.add(laneSums(c10, c11, c12, c13), p);
         if (relu) {
-          r0 = f32x4.max(r0, zero);
-          r1 = f32x4.max(r1, zero);
+          r0 = reluV(r0);
+          r1 = reluV(r1);
         }
         const o = C + <usize>i0 * cs + (<usize>j0 << 2);
         v128.store(o, r0);

@@ -495,8 +495,7 @@ export function channelSumsAt(at: number): number {
 
 /**
  * Runs a per-channel sums kernel (`momentsAcc`, `reluMoments`, `bnGradAcc`,
- * `bnGradSums`:
- * `args` are its arguments before `part`) over a rows × C
+ * `bnGradSums`: `args` are its arguments before `part`) over a rows × C
  * tensor on every thread of the pool, with `part` (see
  * {@link channelSumsFloats} and {@link channelSumsAt}) as work space, and
  * adds each channel's

@@ -215,15 +215,14 @@ export function relu(args: KernelArgs): TensorInfo {
     recording()
   ) {
     reluWithMoments(backend, x, y, size / C, C);
-    reluInputOf.set(y.dataId, x.dataId);
-    return y;
+  } else {
+    runElementwise(
+      backend,
+      "relu",
+      [pointerOf(backend, x), pointerOf(backend, y)],
+      size,
+    );
   }
-  runElementwise(
-    backend,
-    "relu",
-    [pointerOf(backend, x), pointerOf(backend, y)],
-    tf.util.sizeFromShape(x.shape),
-  );
   reluInputOf.set(y.dataId, x.dataId);
   return y;
 }

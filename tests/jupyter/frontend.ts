@@ -19,7 +19,12 @@
  * Runs as its own process with all permissions (playwright-core needs
  * them, see browser.ts):
  *
- *     deno run -A tests/jupyter/frontend.ts --out out/frontend-test --loops 1 [--stop] [NOTEBOOK...]
+ *     deno run -A tests/jupyter/frontend.ts --out out/frontend-test --loops 1 [--stop] [--stall-seconds 120] [NOTEBOOK...]
+ *
+ * A Run All that shows no progress (no cell done, no new output, no change
+ * of the kernel's state) for `--stall-seconds` fails at once, with every
+ * cell's prompt, the kernel's connection and its last events, and the end
+ * of the server's log.
  *
  * The kernels inherit FMNIST_LIMIT, FMNIST_EPOCHS and FMNIST_OUT from the
  * server's environment, which this sets from its own.
@@ -106,11 +111,14 @@ const { values, positionals } = parseArgs({
     out: { type: "string", default: "out/frontend-test" },
     loops: { type: "string", default: "1" },
     stop: { type: "boolean", default: false },
+    "stall-seconds": { type: "string", default: "120" },
   },
   allowPositionals: true,
 });
 const OUT = resolve(ROOT, values.out!);
 const LOOPS = Number(values.loops);
+/** A run that shows no progress for this long has hung: fail, say where. */
+const STALL_MS = Number(values["stall-seconds"]) * 1000;
 const NAMES = positionals.length > 0
   ? positionals
   : ["01-data", "02-model", "03-train", "04-evaluate", "05-your-own"];
@@ -181,16 +189,27 @@ async function startServer(): Promise<Server> {
     stdout: "piped",
     stderr: "piped",
   }).spawn();
-  // The server's log, kept as it comes.
+  // The server's log, kept as it comes. Both pipes must be read to the end:
+  // a server whose stderr pipe fills up (64 KiB) blocks on its next log line.
   const logFile = await Deno.open(join(OUT, "server.log"), {
     write: true,
     create: true,
     truncate: true,
   });
-  const copying = Promise.all([
-    child.stdout.pipeTo(logFile.writable, { preventClose: true }),
-    child.stderr.pipeTo(logFile.writable, { preventClose: true }),
-  ]).catch(() => {}).finally(() => logFile.close());
+  let writing = Promise.resolve();
+  const copy = async (from: ReadableStream<Uint8Array>) => {
+    for await (const chunk of from) {
+      writing = writing.then(async () => {
+        for (let n = 0; n < chunk.length;) {
+          n += await logFile.write(chunk.subarray(n));
+        }
+      });
+    }
+  };
+  const copying = Promise.all([copy(child.stdout), copy(child.stderr)])
+    .then(() => writing)
+    .catch(() => {})
+    .finally(() => logFile.close());
   const url = `http://127.0.0.1:${port}`;
   const started = performance.now();
   for (;;) {
@@ -275,33 +294,138 @@ async function openNotebook(
     null,
     { timeout: 120_000 },
   );
+  await recordKernelEvents(page);
 }
 
-/** Waits until every code cell has run and the kernel is idle. */
-async function waitAllRun(page: Page, timeoutMs = 900_000): Promise<void> {
-  await page.waitForFunction(
-    () => {
+/**
+ * Keeps the last kernel and cell events the front end saw (time, event,
+ * cell), so a Run All that stops moving can say where it stopped.
+ */
+async function recordKernelEvents(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const nb = window.Jupyter.notebook;
+    const seen: string[] = [];
+    window.__fmnistEvents = seen;
+    window.__fmnistExecuted = 0;
+    const t0 = Date.now();
+    const names = [
+      "execute.CodeCell",
+      "finished_execute.CodeCell",
+      "kernel_busy.Kernel",
+      "kernel_idle.Kernel",
+      "kernel_connected.Kernel",
+      "kernel_disconnected.Kernel",
+      "kernel_reconnecting.Kernel",
+      "kernel_connection_failed.Kernel",
+      "kernel_restarting.Kernel",
+      "kernel_dead.Kernel",
+    ];
+    nb.events.on(
+      names.join(" "),
+      // deno-lint-ignore no-explicit-any
+      (e: any, data: any) => {
+        const cell = data?.cell ? nb.find_cell_index(data.cell) : "";
+        seen.push(`${Date.now() - t0} ms ${e.type}.${e.namespace} ${cell}`);
+        if (`${e.type}.${e.namespace}` === "execute.CodeCell") {
+          window.__fmnistExecuted++;
+        }
+        if (seen.length > 40) seen.shift();
+      },
+    );
+  });
+}
+
+/**
+ * Where a Run All stands: per code cell its prompt (a number once it ran,
+ * `*` while queued or running), the kernel's state and the recent events.
+ */
+function runState(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    const nb = window.Jupyter.notebook;
+    const k = nb.kernel;
+    const cells = nb.get_cells()
+      // deno-lint-ignore no-explicit-any
+      .map((c: any, i: number) =>
+        c.cell_type === "code"
+          ? `${i}:[${
+            c.input_prompt_number ?? " "
+          }]${c.output_area.outputs.length}`
+          : null
+      )
+      .filter((s: string | null) => s !== null)
+      .join(" ");
+    const pending = Object.keys(k?._msg_callbacks ?? {}).length;
+    return `cells (index:[prompt]outputs) ${cells}; kernel busy ${nb.kernel_busy}, connected ${k?.is_connected?.()}, websocket state ${k?.ws?.readyState}, requests awaiting replies ${pending}; last events: ${
+      (window.__fmnistEvents ?? []).join(" | ")
+    }`;
+  });
+}
+
+/**
+ * Waits until every code cell has run and the kernel is idle. Fails as soon
+ * as nothing has moved (no cell ran, no output came, the kernel's state
+ * did not change) for `stallMs`, or after `timeoutMs` in all, saying where
+ * the run stands.
+ */
+async function waitAllRun(
+  page: Page,
+  timeoutMs = 900_000,
+  stallMs = STALL_MS,
+): Promise<void> {
+  const started = Date.now();
+  let last = "", movedAt = started;
+  for (;;) {
+    const now = await page.evaluate(() => {
       const nb = window.Jupyter.notebook;
       // deno-lint-ignore no-explicit-any
       const code = nb.get_cells().filter((c: any) => c.cell_type === "code");
-      return !nb.kernel_busy &&
-        // deno-lint-ignore no-explicit-any
-        code.every((c: any) => typeof c.input_prompt_number === "number");
-    },
-    null,
-    { timeout: timeoutMs, polling: 200 },
-  );
+      return {
+        done: !nb.kernel_busy &&
+          // deno-lint-ignore no-explicit-any
+          code.every((c: any) => typeof c.input_prompt_number === "number"),
+        progress: JSON.stringify([
+          nb.kernel_busy,
+          // deno-lint-ignore no-explicit-any
+          code.map((c: any) => [
+            c.input_prompt_number ?? null,
+            c.output_area.outputs.length,
+            // the last output's text grows while training reports progress
+            String(
+              c.output_area.outputs.at(-1)?.data?.["text/plain"] ?? "",
+            ).slice(-80),
+          ]),
+        ]),
+      };
+    });
+    if (now.done) break;
+    const t = Date.now();
+    if (now.progress !== last) {
+      last = now.progress;
+      movedAt = t;
+    }
+    if (t - movedAt > stallMs || t - started > timeoutMs) {
+      const why = t - movedAt > stallMs
+        ? `nothing moved for ${Math.round((t - movedAt) / 1000)} s`
+        : `not done after ${Math.round((t - started) / 1000)} s`;
+      throw new Error(
+        `${await page.evaluate(() =>
+          window.Jupyter.notebook.notebook_name
+        )}: the run did not finish (${why}): ${await runState(page)}`,
+      );
+    }
+    await sleep(200);
+  }
   // The last cell's reply (shell channel) can reach the page before its
   // outputs (IOPub, relayed separately by the server): wait until the
   // page's outputs have stayed the same for a second (at most 15 s).
-  let last = -1, stableSince = Date.now();
+  let count = -1, stableSince = Date.now();
   const deadline = Date.now() + 15_000;
   while (Date.now() < deadline && Date.now() - stableSince < 1000) {
-    const count = await page.evaluate(() =>
+    const now = await page.evaluate(() =>
       document.querySelectorAll(".output_area").length
     );
-    if (count !== last) {
-      last = count;
+    if (now !== count) {
+      count = now;
       stableSince = Date.now();
     }
     await new Promise((r) => setTimeout(r, 100));
@@ -403,8 +527,27 @@ function lookAtLiveChart(
  */
 async function runAll(page: Page, watchLive = false): Promise<RunReport> {
   const t0 = performance.now();
-  await menu(page, "#celllink", "#run_all_cells");
-  // Run All queues every cell at once; wait until the last has run.
+  // Run All queues every cell at once (each one an execute event). A click
+  // that missed the menu (it happens, rarely, in a headless browser) queues
+  // nothing: click again, at most twice more. A kernel that does not answer
+  // cannot pass for this: the front end queues cells without it.
+  const executed = () => page.evaluate(() => window.__fmnistExecuted);
+  const before = await executed();
+  for (let attempt = 1;; attempt++) {
+    await menu(page, "#celllink", "#run_all_cells");
+    const clicked = Date.now();
+    while (Date.now() - clicked < 5000 && await executed() === before) {
+      await sleep(100);
+    }
+    if (await executed() > before) break;
+    if (attempt === 3) {
+      throw new Error(
+        `Run All queued no cell after 3 clicks: ${await runState(page)}`,
+      );
+    }
+    log(`Run All queued no cell; clicking again`);
+  }
+  // Wait until the last cell has run.
   await sleep(500);
   let live: RunReport["live"] = null;
   if (watchLive && (await lookAtLiveChart(page)) !== null) {
@@ -497,6 +640,7 @@ async function notebookRound(
     // A reload shows the saved outputs; the charts must draw again.
     await page.reload();
     await page.waitForFunction(() => window.Jupyter?.notebook?._fully_loaded);
+    await recordKernelEvents(page);
     const reloaded = await readRun(page, 0);
     await screenshot(page, join(OUT, `${name}-loop${loop}-reloaded.png`));
     // One cell with a chart, run again on its own (Shift-Enter's request);
@@ -692,6 +836,12 @@ async function main(): Promise<void> {
   } finally {
     await browser.close();
     await server.stop();
+  }
+  if (report.failure !== null) {
+    // The server's last words (kernel starts, restarts, websocket errors).
+    const serverLog = await Deno.readTextFile(join(OUT, "server.log"))
+      .catch(() => "");
+    report.failure += `\nthe server's log ends:\n${serverLog.slice(-1500)}`;
   }
   const json = JSON.stringify(report);
   await Deno.writeTextFile(join(OUT, "report.json"), json);

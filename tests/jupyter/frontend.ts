@@ -528,9 +528,9 @@ function lookAtLiveChart(
 async function runAll(page: Page, watchLive = false): Promise<RunReport> {
   const t0 = performance.now();
   // Run All queues every cell at once (each one an execute event). A click
-  // that missed the menu (it happens, rarely, in a headless browser) queues
-  // nothing: click again, at most twice more. A kernel that does not answer
-  // cannot pass for this: the front end queues cells without it.
+  // that missed the menu would queue nothing and leave the page waiting:
+  // click again, at most twice more. A kernel that does not answer cannot
+  // pass for this: the front end queues cells without it.
   const executed = () => page.evaluate(() => window.__fmnistExecuted);
   const before = await executed();
   for (let attempt = 1;; attempt++) {

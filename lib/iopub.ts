@@ -252,30 +252,30 @@ export class ZmtpReader {
 export const FLUSH_MARK = "fmnist_flush";
 
 /**
- * True if a Jupyter message's frames (identities, `<IDS|MSG>`, signature,
- * header, parent header, metadata, content, buffers) carry `mark` as the
- * value of {@link FLUSH_MARK} in their metadata.
+ * The value of {@link FLUSH_MARK} in a Jupyter message's metadata, given
+ * its frames (identities, `<IDS|MSG>`, signature, header, parent header,
+ * metadata, content, buffers); null if it has none.
  *
  * @example
  * ```ts
- * import { carriesMark } from "./iopub.ts";
+ * import { flushMarkOf } from "./iopub.ts";
  * const f = (s: string) => new TextEncoder().encode(s);
- * carriesMark([f("<IDS|MSG>"), f(""), f("{}"), f("{}"), f('{"fmnist_flush":"x"}'), f("{}")], "x"); // true
+ * flushMarkOf([f("<IDS|MSG>"), f(""), f("{}"), f("{}"), f('{"fmnist_flush":"x:0"}'), f("{}")]); // "x:0"
  * ```
  */
-export function carriesMark(
+export function flushMarkOf(
   frames: Array<Uint8Array | null>,
-  mark: string,
-): boolean {
+): string | null {
   const delimiter = frames.findIndex((f) =>
     f !== null && DECODER.decode(f) === "<IDS|MSG>"
   );
   const metadata = delimiter < 0 ? null : frames[delimiter + 4];
-  if (!metadata) return false;
+  if (!metadata) return null;
   try {
-    return JSON.parse(DECODER.decode(metadata))?.[FLUSH_MARK] === mark;
+    const mark = JSON.parse(DECODER.decode(metadata))?.[FLUSH_MARK];
+    return typeof mark === "string" ? mark : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -322,6 +322,15 @@ export interface FlushOptions {
   address?: IopubAddress | null;
   /** Without an address: how long to wait instead (default 250 ms). */
   fallbackMs?: number;
+  /**
+   * How a probe is sent (default: the kernel's `Deno.jupyter.broadcast`);
+   * given one, it probes outside the kernel too, as the tests do.
+   */
+  broadcast?: (
+    msgType: string,
+    content: Record<string, unknown>,
+    extra: { metadata: Record<string, unknown> },
+  ) => Promise<void>;
 }
 
 /**
@@ -333,6 +342,13 @@ export interface FlushOptions {
  * at once; where the kernel's address cannot be read it waits
  * `fallbackMs`; after `timeoutMs` it gives up). Never throws.
  *
+ * How: it subscribes to the kernel's IOPub channel and broadcasts `busy`
+ * statuses marked with a numbered probe until one comes back — the kernel
+ * publishes in order, so everything sent before it is out. It returns only
+ * once the last probe it sent is out too: a probe still queued when the
+ * cell ends would reach the front end after the cell's `idle`, and the
+ * front end would show the kernel busy until the next cell runs.
+ *
  * @example
  * ```ts
  * import { flushOutputs } from "./iopub.ts";
@@ -343,7 +359,9 @@ export interface FlushOptions {
 export async function flushOutputs(
   options: FlushOptions = {},
 ): Promise<boolean> {
-  if (!inKernel()) return true;
+  if (options.broadcast === undefined && !inKernel()) return true;
+  const broadcast = options.broadcast ??
+    ((type, content, extra) => Deno.jupyter.broadcast(type, content, extra));
   const address = options.address === undefined
     ? ownKernelAddress()
     : options.address;
@@ -359,18 +377,21 @@ export async function flushOutputs(
     await sleep(options.fallbackMs ?? 250);
     return false;
   }
-  const mark = crypto.randomUUID();
+  const base = `${crypto.randomUUID()}:`;
   const reader = new ZmtpReader();
-  let seen = false;
+  /** Probes broadcast so far, and the highest number seen come back. */
+  let sent = 0;
+  let highest = -1;
+  const allOut = () => highest >= 0 && highest === sent - 1;
   let ended = false;
   let wake = () => {};
-  // Reads until the probe comes back, or the connection ends.
+  // Reads until every probe sent has come back, or the connection ends.
   const reading = (async () => {
     const chunk = new Uint8Array(64 * 1024);
     let greeting = 0;
     let message: Array<Uint8Array | null> = [];
     try {
-      while (!seen) {
+      while (!allOut()) {
         const n = await conn.read(chunk);
         if (n === null) break;
         let bytes = chunk.subarray(0, n);
@@ -384,7 +405,11 @@ export async function flushOutputs(
           if (frame.command) continue;
           message.push(frame.body);
           if (frame.more) continue;
-          if (carriesMark(message, mark)) seen = true;
+          const mark = flushMarkOf(message);
+          if (mark?.startsWith(base)) {
+            highest = Math.max(highest, Number(mark.slice(base.length)));
+            wake();
+          }
           message = [];
         }
       }
@@ -401,14 +426,18 @@ export async function flushOutputs(
     // Subscribe to everything: a message of one byte, 1.
     await conn.write(zmtpFrame(new Uint8Array([1])));
     // The kernel starts sending to a subscriber a moment after it connects;
-    // probes sent before that are not seen here, so probe until one is.
+    // probes sent before that are not seen here, so probe until one is,
+    // then wait for the last one sent.
     let wait = 20;
-    while (!ended && performance.now() < deadline) {
-      await Deno.jupyter.broadcast(
-        "status",
-        { execution_state: "busy" },
-        { metadata: { [FLUSH_MARK]: mark } },
-      );
+    while (!ended && !allOut() && performance.now() < deadline) {
+      if (highest < 0) {
+        const probe = `${base}${sent++}`;
+        await broadcast(
+          "status",
+          { execution_state: "busy" },
+          { metadata: { [FLUSH_MARK]: probe } },
+        );
+      }
       let timer: ReturnType<typeof setTimeout> | undefined;
       await new Promise<void>((resolve) => {
         wake = resolve;
@@ -427,5 +456,5 @@ export async function flushOutputs(
     }
     await reading;
   }
-  return seen;
+  return highest >= 0;
 }

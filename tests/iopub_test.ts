@@ -6,9 +6,9 @@
  */
 import assert from "node:assert/strict";
 import {
-  carriesMark,
   connectionFileOf,
   FLUSH_MARK,
+  flushMarkOf,
   flushOutputs,
   iopubAddressOf,
   zmtpFrame,
@@ -154,7 +154,7 @@ Deno.test("ZmtpReader: a body over the limit is skipped as it streams, never buf
   assert.deepEqual(h.frames(), []);
 });
 
-Deno.test("carriesMark: only the probe with this mark in its metadata", () => {
+Deno.test("flushMarkOf: the probe's mark in a message's metadata, else null", () => {
   const msg = (metadata: string) => [
     bytes("<IDS|MSG>"),
     bytes("sig"),
@@ -163,20 +163,113 @@ Deno.test("carriesMark: only the probe with this mark in its metadata", () => {
     bytes(metadata),
     bytes('{"execution_state":"busy"}'),
   ];
-  assert.ok(carriesMark(msg(JSON.stringify({ [FLUSH_MARK]: "m1" })), "m1"));
-  assert.ok(!carriesMark(msg(JSON.stringify({ [FLUSH_MARK]: "m2" })), "m1"));
-  assert.ok(!carriesMark(msg("{}"), "m1"));
-  assert.ok(!carriesMark(msg("not json"), "m1"));
+  assert.equal(
+    flushMarkOf(msg(JSON.stringify({ [FLUSH_MARK]: "m:1" }))),
+    "m:1",
+  );
+  assert.equal(flushMarkOf(msg("{}")), null);
+  assert.equal(flushMarkOf(msg("not json")), null);
+  assert.equal(flushMarkOf(msg(JSON.stringify({ [FLUSH_MARK]: 7 }))), null);
+  assert.equal(flushMarkOf(msg("null")), null);
   // Identities before the delimiter are skipped; a skipped metadata is no mark.
-  assert.ok(carriesMark([bytes("id"), ...msg(`{"${FLUSH_MARK}":"m1"}`)], "m1"));
-  const skipped: Array<Uint8Array | null> = msg(`{"${FLUSH_MARK}":"m1"}`);
+  assert.equal(
+    flushMarkOf([bytes("id"), ...msg(`{"${FLUSH_MARK}":"m:2"}`)]),
+    "m:2",
+  );
+  const skipped: Array<Uint8Array | null> = msg(`{"${FLUSH_MARK}":"m:1"}`);
   skipped[4] = null;
-  assert.ok(!carriesMark(skipped, "m1"));
-  assert.ok(!carriesMark([bytes("no delimiter")], "m1"));
+  assert.equal(flushMarkOf(skipped), null);
+  assert.equal(flushMarkOf([bytes("no delimiter")]), null);
 });
 
 Deno.test("flushOutputs outside the kernel returns at once", async () => {
   const t0 = performance.now();
   assert.equal(await flushOutputs(), true);
   assert.ok(performance.now() - t0 < 50);
+});
+
+/**
+ * A kernel's IOPub for one subscriber, with a slow queue: what is
+ * broadcast goes out in order, one message every `gapMs` (as behind a big
+ * output). Counts what was broadcast and not yet published.
+ */
+function slowPublisher(gapMs: number) {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const queue: string[] = [];
+  let broadcasts = 0;
+  let stopped = false;
+  const frame = (s: string, more: boolean) => zmtpFrame(bytes(s), { more });
+  const serving = (async () => {
+    const conn = await listener.accept();
+    await conn.write(zmtpGreeting());
+    // What the subscriber sends (greeting, READY, subscription) is read
+    // and ignored.
+    const draining = (async () => {
+      const b = new Uint8Array(1024);
+      try {
+        while (await conn.read(b) !== null) { /* ignored */ }
+      } catch {
+        // closed
+      }
+    })();
+    try {
+      while (!stopped) {
+        await new Promise((r) => setTimeout(r, gapMs));
+        const mark = queue.shift();
+        if (mark === undefined) continue;
+        const parts = [
+          "<IDS|MSG>",
+          "sig",
+          '{"msg_type":"status"}',
+          "{}",
+          JSON.stringify({ [FLUSH_MARK]: mark }),
+          '{"execution_state":"busy"}',
+        ];
+        for (const [i, p] of parts.entries()) {
+          await conn.write(frame(p, i < parts.length - 1));
+        }
+      }
+    } catch {
+      // the subscriber left
+    }
+    conn.close();
+    await draining;
+  })();
+  return {
+    address: {
+      hostname: "127.0.0.1",
+      port: (listener.addr as Deno.NetAddr).port,
+    },
+    broadcast: (
+      _type: string,
+      _content: Record<string, unknown>,
+      extra: { metadata: Record<string, unknown> },
+    ) => {
+      broadcasts++;
+      queue.push(String(extra.metadata[FLUSH_MARK]));
+      return Promise.resolve();
+    },
+    queued: () => queue.length,
+    broadcasts: () => broadcasts,
+    async close() {
+      stopped = true;
+      listener.close();
+      await serving;
+    },
+  };
+}
+
+Deno.test("flushOutputs returns once every probe it sent is out: none comes after the cell's idle", async () => {
+  const kernel = slowPublisher(80);
+  const seen = await flushOutputs({
+    address: kernel.address,
+    broadcast: kernel.broadcast,
+    timeoutMs: 10_000,
+  });
+  const left = kernel.queued();
+  await kernel.close();
+  assert.equal(seen, true);
+  // The first probe took 80 ms to come back, so it probed more than once.
+  assert.ok(kernel.broadcasts() >= 2, `${kernel.broadcasts()} probes`);
+  assert.equal(left, 0, "probes not yet published when it returned");
 });

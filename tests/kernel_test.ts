@@ -6,7 +6,8 @@
  * - every output `show` sends, and every update of the live chart, comes
  *   back with its own request's header and before that request is reported
  *   idle — also when each is a megabyte — so a front end files it under
- *   its own cell;
+ *   its own cell; and no `busy` status comes after a request's idle, so a
+ *   front end shows the kernel idle once the last cell is done;
  * - the first chart writes plotly.js next to the notebook, once;
  * - an interrupt (Jupyter's Stop: SIGINT) does not end the kernel, and
  *   during training stops it after the current batch, leaving a model that
@@ -47,7 +48,11 @@ function assertAllOnTime(report: QueuedReport): void {
       [],
       `cell ${i}: outputs after its idle`,
     );
+    // A `busy` after the idle (a flush probe sent late) would leave a front
+    // end showing the kernel busy after the last cell.
+    assert.equal(c.busy_after_idle, 0, `cell ${i}: busy after its idle`);
   }
+  assert.equal(report.last_state, "idle", "the kernel's state at the end");
 }
 
 const env = await jupyterHome(join(OUT, "jupyter"));

@@ -34,12 +34,16 @@ export interface QueuedCell {
   status: string | null;
   busy_at: number | null;
   idle_at: number | null;
+  /** `busy` statuses with this cell's header that came after its idle. */
+  busy_after_idle: number;
 }
 
 /** What queued_client.py prints. */
 export interface QueuedReport {
   cells: QueuedCell[];
   strays: Array<{ type: string; text: string }>;
+  /** The state of the last status message: what a front end shows. */
+  last_state: string | null;
   interrupted_at: number[];
   alive: boolean;
 }

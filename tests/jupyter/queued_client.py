@@ -10,8 +10,12 @@ reported idle (and a grace period after, to catch late outputs). Each of
 seconds into cell i. Prints JSON: per cell, its status, when it went busy
 and idle (seconds from the start), and its outputs in arrival order, each
 with the `text/plain` (or stream text) it carried and `late: true` if it
-came after its request's idle; `strays`, outputs whose parent is none of
-the requests; `interrupted_at` (one time per interrupt); and whether the kernel is alive at the end.
+came after its request's idle, and `busy_after_idle`, how many `busy`
+statuses with its header came after its idle (a front end would show the
+kernel busy again); `strays`, outputs whose parent is none of the requests;
+`last_state`, the execution state of the last status message seen (what a
+front end's indicator shows at the end); `interrupted_at` (one time per
+interrupt); and whether the kernel is alive at the end.
 
 Needs Debian's python3-jupyter-client and a kernel spec named by
 KERNEL_NAME (default "deno") on JUPYTER_PATH.
@@ -46,7 +50,8 @@ def main():
         kc.wait_for_ready(timeout=120)
         ids = [kc.execute(code) for code in job["cells"]]
         index = {mid: i for i, mid in enumerate(ids)}
-        cells = [{"outputs": [], "idle": False, "status": None, "busy_at": None, "idle_at": None} for _ in ids]
+        cells = [{"outputs": [], "idle": False, "status": None, "busy_at": None, "idle_at": None, "busy_after_idle": 0} for _ in ids]
+        last_state = None
         strays = []
         start = time.time()
         deadline = start + job.get("timeout", 300)
@@ -72,6 +77,10 @@ def main():
             kind = msg["msg_type"]
             i = index.get(pid)
             state = msg["content"].get("execution_state") if kind == "status" else None
+            if state is not None:
+                last_state = state
+            if state == "busy" and i is not None and cells[i]["idle"]:
+                cells[i]["busy_after_idle"] += 1
             if state == "busy" and i is not None and cells[i]["busy_at"] is None:
                 cells[i]["busy_at"] = time.time() - start
             if state == "idle" and i is not None:
@@ -92,7 +101,7 @@ def main():
                     cells[j]["status"] = reply["content"]["status"]
             except Empty:
                 break
-        print(json.dumps({"cells": cells, "strays": strays, "interrupted_at": interrupted_at, "alive": km.is_alive()}))
+        print(json.dumps({"cells": cells, "strays": strays, "last_state": last_state, "interrupted_at": interrupted_at, "alive": km.is_alive()}))
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)

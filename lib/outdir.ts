@@ -222,6 +222,11 @@ export async function openRunFolder(
   const releaseSync = () => {
     if (!held) return;
     held = false;
+    // A run that ended before it wrote anything (bad data, say) leaves no
+    // empty staging folder behind; one that wrote keeps it (not recursive).
+    try {
+      Deno.removeSync(staging);
+    } catch { /* not empty, or gone (swapped in) */ }
     try {
       Deno.removeSync(lock);
     } catch { /* already gone */ }

@@ -249,13 +249,48 @@ Deno.test("train with missing or damaged data stops with one sentence and writes
       1,
       /t10k-labels-idx1-ubyte\.gz: checksum mismatch/,
     );
-    assert.ok(
-      await missing(join(ROOT, out)),
-      "no output folder after a data error",
-    );
+    for (const left of [out, `${out}.partial`, `${out}.lock`]) {
+      assert.ok(
+        await missing(join(ROOT, left)),
+        `${left} after a data error`,
+      );
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("notebooks refuses a bad --out, an unknown flag and a bad --recipe with one sentence, before running anything", async () => {
+  const file = join("out", `test-${crypto.randomUUID()}`);
+  await Deno.writeTextFile(join(ROOT, file), "not a folder");
+  try {
+    assertOneSentenceError(
+      await task("notebooks", "--out", file, "01-data"),
+      2,
+      new RegExp(
+        `^error: ${file} is a file, not a folder; choose --out out/NAME\\.$`,
+      ),
+    );
+    assertOneSentenceError(
+      await task("notebooks", "--out", `${file}/sub`, "01-data"),
+      2,
+      new RegExp(
+        `^error: cannot make the folder ${file}/sub \\(.*\\); choose --out out/NAME\\.$`,
+      ),
+    );
+  } finally {
+    await Deno.remove(join(ROOT, file));
+  }
+  assertOneSentenceError(
+    await task("notebooks", "--lmit", "5"),
+    2,
+    /^error: Unknown option '--lmit' \(see --help\)\.$/,
+  );
+  assertOneSentenceError(
+    await task("notebooks", "--recipe", "fastest", "01-data"),
+    2,
+    /^error: --recipe: there is no recipe "fastest"; choose one of seed, fast, best\.$/,
+  );
 });
 
 Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and consistent", async () => {

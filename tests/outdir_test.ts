@@ -146,6 +146,20 @@ Deno.test("an unfinished run is kept: a new run refuses, --resume finds its chec
   });
 });
 
+Deno.test("a run that ends before writing anything leaves nothing beside its folder; one that wrote keeps its work", async () => {
+  await withRoot(async (root, out) => {
+    const failed = await openRunFolder(out("a"), { root });
+    assert.deepEqual(await names(root), ["a.lock", "a.partial"]);
+    await failed.release(); // the data was missing, say
+    assert.deepEqual(await names(root), []);
+    const stopped = await openRunFolder(out("a"), { root });
+    await Deno.writeTextFile(join(stopped.staging, CHECKPOINT_FILE), "x");
+    stopped.releaseSync();
+    assert.deepEqual(await names(root), ["a.partial"]);
+    assert.deepEqual(await names(out("a.partial")), [CHECKPOINT_FILE]);
+  });
+});
+
 Deno.test("output paths are checked before anything runs", async () => {
   await withRoot(async (root, out) => {
     await writeRun(out("a"), "old");

@@ -116,9 +116,10 @@ export function parseFlags<
       allowPositionals,
     });
   } catch (e) {
-    throw new UsageError(
-      `${(e as Error).message.split("\n")[0]} (see --help).`,
-    );
+    // node:util's advice on positionals that start with "-" is not ours.
+    const message = (e as Error).message.split("\n")[0]
+      .replace(/\. To specify a positional argument.*$/, "");
+    throw new UsageError(`${message} (see --help).`);
   }
 }
 

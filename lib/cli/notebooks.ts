@@ -147,6 +147,23 @@ async function main(): Promise<void> {
       `cannot write to ${outDir}: deno task notebooks may write only under out/; choose --out out/NAME.`,
     );
   }
+  const shown = values.out ?? join("out", "notebooks");
+  const outKind = await Deno.stat(outDir).then(
+    (i) => i.isDirectory ? "dir" : "file",
+    () => "none",
+  );
+  if (outKind === "file") {
+    throw new UsageError(
+      `${shown} is a file, not a folder; choose --out out/NAME.`,
+    );
+  }
+  await Deno.mkdir(outDir, { recursive: true }).catch((e) => {
+    throw new UsageError(
+      `cannot make the folder ${shown} (${
+        (e as Error).message
+      }); choose --out out/NAME.`,
+    );
+  });
   const jupyter = values.jupyter ?? defaultJupyter();
 
   // The kernels inherit this environment: the quick-run knob, where the
@@ -167,7 +184,13 @@ async function main(): Promise<void> {
       (name) => env[name] ?? Deno.env.get(name),
     );
   } catch (e) {
-    throw new UsageError((e as Error).message);
+    // A value given as a flag is named as the flag, not as its variable.
+    const message = (e as Error).message;
+    throw new UsageError(
+      values.recipe !== undefined && message.startsWith("FMNIST_RECIPE")
+        ? message.replace(/^FMNIST_RECIPE/, "--recipe")
+        : message,
+    );
   }
   console.log(
     settings.quick
@@ -189,7 +212,6 @@ async function main(): Promise<void> {
   console.log(
     `kernel: Deno ${Deno.version.deno} (spec in ${kernelDir}), nbconvert ${version.stdout.trim()}`,
   );
-  await Deno.mkdir(outDir, { recursive: true });
 
   const started = performance.now();
   for (const name of selected) {

@@ -841,9 +841,13 @@ export async function loadModelZip(path: string): Promise<LoadedModelZip> {
   let read: Uint8Array | undefined;
   try {
     read = await readFileAtMost(path, MODEL_LIMITS.zipBytes);
-  } catch {
+  } catch (e) {
     throw new ModelZipError(
-      `${path} cannot be read; train a model first (deno task train) or pass the path of a model.zip.`,
+      e instanceof Deno.errors.NotFound
+        ? `${path} does not exist; train a model first (notebook 03-train saves it there; deno task train writes one into its --out folder) or pass the path of a model.zip.`
+        : `${path} cannot be read (${
+          (e as Error).message
+        }); pass the path of a model.zip.`,
     );
   }
   if (read === undefined) {

@@ -187,7 +187,17 @@ export async function openRunFolder(
     );
   }
   const name = basename(abs);
-  if (name.startsWith(".") || SUFFIXES.some((s) => name.endsWith(s))) {
+  const suffix = SUFFIXES.find((s) => name.endsWith(s));
+  if (suffix !== undefined && name.length > suffix.length) {
+    // DIR.partial and the like belong to the run on DIR: name that.
+    const owner = out.slice(0, out.length - suffix.length);
+    throw new OutDirError(
+      options.resume
+        ? `${out} is where the run on ${owner} keeps its work; resume it with --resume ${owner}.`
+        : `${out} is a name the run on ${owner} keeps for itself; choose another --out.`,
+    );
+  }
+  if (name.startsWith(".") || suffix !== undefined) {
     throw new OutDirError(
       `${out} is a name runs keep for themselves; choose another --out.`,
     );

@@ -260,6 +260,33 @@ Deno.test("train with missing or damaged data stops with one sentence and writes
   }
 });
 
+Deno.test("build:wasm and notebooks:clean refuse arguments they do not take, and print --help", async () => {
+  for (const name of ["build:wasm", "notebooks:clean"]) {
+    assertOneSentenceError(
+      await task(name, "--bogus"),
+      2,
+      /^error: Unknown option '--bogus' \(see --help\)\.$/,
+    );
+    const help = await task(name, "--help");
+    assert.equal(help.code, 0, help.stderr.join("\n"));
+    assert.match(help.stdout, new RegExp(`^deno task ${name}: `));
+    assert.match(help.stdout, /Takes no arguments\./);
+  }
+});
+
+Deno.test("notebooks: a cell's error is one line naming the notebook, the cell and the error (04-evaluate with no model)", async () => {
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  try {
+    assertOneSentenceError(
+      await task("notebooks", "--limit", "100", "--out", out, "04-evaluate"),
+      1,
+      /^error: 04-evaluate\.ipynb stopped at an error in the cell that starts "[^"]+": ModelZipError: \S+model\.zip does not exist; train a model first \(notebook 03-train saves it there/,
+    );
+  } finally {
+    await Deno.remove(join(ROOT, out), { recursive: true }).catch(() => {});
+  }
+});
+
 Deno.test("notebooks refuses a bad --out, an unknown flag and a bad --recipe with one sentence, before running anything", async () => {
   const file = join("out", `test-${crypto.randomUUID()}`);
   await Deno.writeTextFile(join(ROOT, file), "not a folder");

@@ -87,7 +87,11 @@ Deno.test("loading a missing or damaged model zip fails with one clear sentence"
   try {
     await assert.rejects(
       () => loadModelZip(join(dir, "nope.zip")),
-      /cannot be read; train a model first/,
+      /nope\.zip does not exist; train a model first \(notebook 03-train saves it there; deno task train writes one into its --out folder\) or pass the path of a model\.zip\.$/,
+    );
+    await assert.rejects(
+      () => loadModelZip(dir),
+      /cannot be read \(.+\); pass the path of a model\.zip\.$/,
     );
     await Deno.writeTextFile(join(dir, "bad.zip"), "not a zip");
     await assert.rejects(

@@ -167,11 +167,25 @@ Deno.test("output paths are checked before anything runs", async () => {
       [join(out("a"), "run.json"), /run\.json is a file, not a folder/],
       [join(root, "..", "data", "x"), /is not inside .*: choose --out/],
       [root, /is not inside/],
-      [out("b.partial"), /a name runs keep for themselves/],
+      [
+        out("b.partial"),
+        /b\.partial is a name the run on .*b keeps for itself; choose another --out\.$/,
+      ],
+      [out(".lock"), /a name runs keep for themselves/],
+      [out(".hidden"), /a name runs keep for themselves/],
     ];
     for (const [path, message] of cases) {
       await assert.rejects(() => openRunFolder(path, { root }), message, path);
     }
+    // Resuming the work folder the interrupt message named: the run's name.
+    await assert.rejects(
+      () => openRunFolder(out("b.partial"), { root, resume: true }),
+      (e: Error) =>
+        e.message ===
+          `${out("b.partial")} is where the run on ${
+            out("b")
+          } keeps its work; resume it with --resume ${out("b")}.`,
+    );
     await Deno.mkdir(out("mine"));
     await Deno.writeTextFile(join(out("mine"), "notes.txt"), "my notes");
     await assert.rejects(

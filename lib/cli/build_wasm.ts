@@ -17,7 +17,7 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { runMain } from "./args.ts";
+import { parseFlags, runMain } from "./args.ts";
 
 /** The AssemblyScript compiler, pinned. */
 export const ASSEMBLYSCRIPT = "assemblyscript@0.28.20";
@@ -139,7 +139,22 @@ ${wrap(base64(wasm.plain))}  "";
 `;
 }
 
+const HELP = `deno task build:wasm: compiles lib/backend/simd/kernels.as.ts
+(AssemblyScript; ${ASSEMBLYSCRIPT} from npm, run through npx) for
+tfjs-wasm's shared and plain memories, and writes both, base64-encoded, to
+lib/backend/simd/kernels_wasm.ts. Run it after editing the source; commit both
+files. Takes no arguments.
+
+  --help, -h   this text`;
+
 async function main(): Promise<void> {
+  const { values } = parseFlags(Deno.args, {
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
   const text = kernelsModuleText(await compileKernels());
   const tmp = `${OUTPUT}.tmp`;
   await Deno.writeTextFile(tmp, text);

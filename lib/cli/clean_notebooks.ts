@@ -22,10 +22,25 @@ import {
   serializeNotebook,
   sourceLines,
 } from "./notebook_tools.ts";
-import { runMain } from "./args.ts";
+import { parseFlags, runMain } from "./args.ts";
 import { denoFmt } from "./fmt.ts";
 
+const HELP =
+  `deno task notebooks:clean: strips outputs, execution counts and cell
+metadata from the notebooks in notebooks/, sets their kernel to Deno's, and
+formats every cell with deno fmt, so they are committed clean. Run it before
+committing a notebook edited in Jupyter. Takes no arguments.
+
+  --help, -h   this text`;
+
 async function main(): Promise<void> {
+  const { values } = parseFlags(Deno.args, {
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) {
+    console.log(HELP);
+    return;
+  }
   const names: string[] = [];
   for await (const entry of Deno.readDir(NOTEBOOK_DIR)) {
     if (entry.isFile && entry.name.endsWith(".ipynb")) names.push(entry.name);

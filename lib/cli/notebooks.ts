@@ -90,6 +90,34 @@ async function run(
 }
 
 /** The last lines of a failed run's output, which hold the cell's error. */
+/** A notebook's cell raised an error: the user's to fix, said in one line. */
+class CellFailed extends Error {
+  override name = "CellFailed";
+}
+
+/**
+ * The failing cell's first line and its error (`Name: message`), from
+ * nbconvert's report of a CellExecutionError, or null if it has none.
+ */
+function cellFailure(
+  stderr: string,
+): { firstLine: string; error: string } | null {
+  const report =
+    stderr.split("An error occurred while executing the following cell:\n")[1];
+  if (report === undefined) return null;
+  const rule = "------------------\n";
+  const [, source, rest] = report.split(rule);
+  if (source === undefined || rest === undefined) return null;
+  const firstLine = source.split("\n")[0].trim();
+  // The error's own line: the first one that is not blank after the cell.
+  const error = rest.split("\n").map((l) => l.trim()).find((l) => l !== "");
+  if (error === undefined) return null;
+  return {
+    firstLine: firstLine.length > 60 ? `${firstLine.slice(0, 59)}…` : firstLine,
+    error,
+  };
+}
+
 function tail(text: string, lines = 40): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }
@@ -234,9 +262,17 @@ async function main(): Promise<void> {
       join(NOTEBOOK_DIR, `${name}.ipynb`),
     ], env);
     if (executed.code !== 0) {
-      console.error(tail(executed.stderr));
-      throw new Error(
-        `${name}.ipynb failed to execute (the cell's error is above); fix it and run again.`,
+      const failure = cellFailure(executed.stderr);
+      if (failure === null || Deno.env.get("DEBUG")) {
+        console.error(tail(executed.stderr));
+      }
+      if (failure === null) {
+        throw new Error(
+          `${name}.ipynb failed to execute (nbconvert's output is above); fix it and run again.`,
+        );
+      }
+      throw new CellFailed(
+        `${name}.ipynb stopped at an error in the cell that starts "${failure.firstLine}": ${failure.error}`,
       );
     }
     const html = await run(jupyter, [
@@ -269,5 +305,5 @@ async function main(): Promise<void> {
 }
 
 if (import.meta.main) {
-  await runMain(main);
+  await runMain(main, (e) => e instanceof CellFailed);
 }

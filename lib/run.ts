@@ -97,6 +97,8 @@ export interface RunOptions extends
     holdout: HoldoutInfo | null;
     recipe: Readonly<Recipe>;
   }) => void;
+  /** Called after training, before the test images are classified. */
+  onTest?: (test: { images: number }) => void;
 }
 
 /**
@@ -198,6 +200,7 @@ export async function runRecipe(
       checkpointMeta: options.checkpointMeta,
       resume: options.resume,
     });
+    options.onTest?.({ images: data.test.count });
     const predictions = predictSplit(model, data.test);
     const flipPredictions = predictSplit(model, data.test, 256, {
       flip: true,

@@ -336,6 +336,11 @@ Deno.test("train --epochs 1 --limit 2000 writes every output file, correct and c
     );
     assert.equal(r.code, 0, r.stderr.join("\n"));
     assert.match(r.stdout, /backend: wasm, SIMD on/);
+    // The test set's classification, which takes a while, is announced.
+    assert.match(
+      r.stdout,
+      /^test: classifying the 10,000 test images, as they are and flipped…$/m,
+    );
     assert.match(
       r.stdout,
       /epoch 1\/1 loss \d\.\d{4} acc \d\.\d{4} val_loss \d\.\d{4} val_acc \d\.\d{4} lr 0\.\d{6}/,

@@ -1046,3 +1046,28 @@ Deno.test("real Fashion-MNIST files", async (t) => {
     }
   });
 });
+
+Deno.test("an explicit dataDir that does not exist, or is a file, is named as such", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const gone = join(dir, "nowhere");
+    await assert.rejects(
+      loadFashionMnist({ dataDir: gone, download: false }),
+      (e: Error) =>
+        e instanceof DataError &&
+        e.message ===
+          `${gone} does not exist; pass a folder that holds all four Fashion-MNIST files.`,
+    );
+    const file = join(dir, "a-file");
+    await Deno.writeTextFile(file, "x");
+    await assert.rejects(
+      loadFashionMnist({ dataDir: file, download: false }),
+      (e: Error) =>
+        e instanceof DataError &&
+        e.message ===
+          `${file} is a file, not a folder; pass a folder that holds all four Fashion-MNIST files.`,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -292,7 +292,11 @@ async function main(): Promise<void> {
       onStart: (s) => {
         console.log(
           `data: ${s.train} training images${
-            limit ? ` (of the first ${limit})` : ""
+            limit === undefined
+              ? ""
+              : limit < data.train.count
+              ? ` (of the first ${limit})`
+              : ` (of all ${data.train.count}: --limit ${limit} is more than there are)`
           }, validation on ${
             s.holdout
               ? `${s.validation} held-out training images`
@@ -310,6 +314,14 @@ async function main(): Promise<void> {
       onEpoch: (r) => {
         printer.end();
         console.log(formatEpochLine(r, recipe.epochs));
+      },
+      onTest: ({ images }) => {
+        printer.end();
+        console.log(
+          `test: classifying the ${
+            images.toLocaleString("en-US")
+          } test images, as they are and flipped…`,
+        );
       },
     });
     printer.end();

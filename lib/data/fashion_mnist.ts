@@ -218,4 +218,4 @@ export function classCounts(split: Split, classes = 10): number[] {
  * ```
  */
 export const HOW_TO_GET =
-  "install the Debian package (apt-get install dataset-fashion-mnist), or put the four official .gz files in data/, or pass --data-dir DIR (dataDir in code) pointing at a folder that holds them";
+  "install the Debian package (apt-get install dataset-fashion-mnist), or put the four official .gz files in data/, or point --data-dir DIR (in code: loadFashionMnist({ dataDir })) at a folder that holds them";

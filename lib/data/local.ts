@@ -186,6 +186,22 @@ export async function findFiles(
   const paths: string[] = [];
   let missing: Unusable | undefined;
   let bad: Unusable | undefined;
+  const folder = await Deno.stat(dir).then(
+    (i) => i.isDirectory ? "dir" : "file",
+    () => "none",
+  );
+  if (folder !== "dir") {
+    // Nothing to look for inside: say so about the folder itself.
+    return {
+      problem: {
+        path: dir,
+        what: folder === "none" ? "does not exist" : "is a file, not a folder",
+        fix: "pass a folder that holds all four Fashion-MNIST files",
+      },
+      missing: true,
+      found: 0,
+    };
+  }
   for (const spec of DATASET_FILES) {
     const where = await locate(dir, spec);
     if (typeof where === "string" && where !== "missing") paths.push(where);

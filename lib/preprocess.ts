@@ -78,6 +78,11 @@ export const MAX_IMAGE_FILE_BYTES = 256 * 2 ** 20;
  * ```
  */
 export function decodeImage(bytes: Uint8Array, name: string): RgbaImage {
+  if (bytes.length === 0) {
+    throw new ImageError(
+      `${name} is empty (0 bytes); save the picture again as .png or .jpg and try again.`,
+    );
+  }
   let header: ImageHeader | undefined;
   try {
     header = readImageHeader(bytes);

@@ -146,6 +146,10 @@ Deno.test("decodeImage: anything else is one sentence naming the file", () => {
     () => decodeImage(new TextEncoder().encode("hello"), "notes.txt"),
     (e) => assertOneSentence(e, /^notes\.txt is not a PNG or JPEG image;/),
   );
+  assert.throws(
+    () => decodeImage(new Uint8Array(0), "blank.png"),
+    (e) => assertOneSentence(e, /^blank\.png is empty \(0 bytes\);/),
+  );
   const jpg = encodeJpeg(
     photo(64, 64, [0, 0, 0], [8, 8, 40, 40], [255, 255, 255]),
   );

@@ -1,7 +1,7 @@
 /**
  * `deno task lab`: the kernel spec goes into the project, Jupyter starts on
  * 127.0.0.1 in notebooks/ with it, the printed address answers, and a
- * SIGTERM (as Ctrl-C) stops the server.
+ * SIGTERM (as Ctrl-C) stops the server; a port asked for and in use is refused.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -15,6 +15,14 @@ const LAB_ARGS: string[] = (() => {
   ).tasks.lab;
   return task.slice(task.indexOf("deno run ") + "deno ".length).split(" ");
 })();
+
+/** A port nothing listens on now. */
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
 
 Deno.test("jupyterUrl finds the address with its token in Jupyter's log", () => {
   assert.equal(
@@ -30,7 +38,7 @@ Deno.test("jupyterUrl finds the address with its token in Jupyter's log", () => 
 });
 
 Deno.test("deno task lab serves the notebooks with the project's Deno kernel on 127.0.0.1", async () => {
-  const port = 20000 + Math.floor(Math.random() * 20000);
+  const port = freePort();
   const child = new Deno.Command(Deno.execPath(), {
     args: [...LAB_ARGS, "--port", String(port)],
     cwd: ROOT,
@@ -95,4 +103,26 @@ Deno.test("deno task lab serves the notebooks with the project's Deno kernel on 
   }
   // The server is gone with it.
   await assert.rejects(() => fetch(`http://127.0.0.1:${port}/`));
+});
+
+Deno.test("deno task lab --port N refuses a port in use with one sentence, instead of moving to another", async () => {
+  const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (taken.addr as Deno.NetAddr).port;
+  try {
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [...LAB_ARGS, "--port", String(port)],
+      cwd: ROOT,
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr).trim().split("\n");
+    assert.equal(out.code, 2, stderr.join("\n"));
+    assert.equal(
+      stderr.at(-1),
+      `error: port ${port} is in use; choose another with --port, or leave --port out to take the next free one from 8888.`,
+    );
+  } finally {
+    taken.close();
+  }
 });

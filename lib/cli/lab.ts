@@ -33,7 +33,8 @@ starts Jupyter on 127.0.0.1 in notebooks/, and prints the address to open.
 Ctrl-C stops it.
 
 Options:
-  --port N        the port to listen on (default 8888, or the next free one)
+  --port N        the port to listen on, refused if in use (default 8888,
+                  or the next free one)
   --jupyter PATH  the jupyter command (default /usr/bin/jupyter if present,
                   else jupyter on PATH)
   -h, --help      show this help
@@ -84,6 +85,8 @@ async function main(): Promise<void> {
       kind,
       "--ip=127.0.0.1",
       `--port=${port}`,
+      // A port asked for is that port or none; the default may move on.
+      ...(values.port === undefined ? [] : ["--port-retries=0"]),
       "--no-browser",
       // Jupyter refuses to run as root without it (containers, CI).
       "--allow-root",
@@ -108,6 +111,7 @@ async function main(): Promise<void> {
   Deno.addSignalListener("SIGINT", stop);
   Deno.addSignalListener("SIGTERM", stop);
   let shown = false;
+  let portTaken = false;
   let log = "";
   const debug = Boolean(Deno.env.get("DEBUG"));
   for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
@@ -116,7 +120,9 @@ async function main(): Promise<void> {
     log = lines.pop() ?? "";
     for (const line of lines) {
       const url = shown ? null : jupyterUrl(line);
-      if (url !== null) {
+      if (/port \d+ is not available/.test(line)) {
+        portTaken = true;
+      } else if (url !== null) {
         shown = true;
         console.log(`\nOpen the notebooks at ${url}\n(Ctrl-C stops Jupyter)`);
       } else if (debug || /^\[[WEC] [^\]]*\] \S/.test(line)) {
@@ -128,6 +134,11 @@ async function main(): Promise<void> {
   const status = await child.status;
   Deno.removeSignalListener("SIGINT", stop);
   Deno.removeSignalListener("SIGTERM", stop);
+  if (portTaken) {
+    throw new UsageError(
+      `port ${port} is in use; choose another with --port, or leave --port out to take the next free one from 8888.`,
+    );
+  }
   if (!stopping && status.code !== 0) {
     throw new Error(
       `Jupyter stopped with exit code ${status.code}${

@@ -89,7 +89,6 @@ async function run(
   return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
 }
 
-/** The last lines of a failed run's output, which hold the cell's error. */
 /** A notebook's cell raised an error: the user's to fix, said in one line. */
 class CellFailed extends Error {
   override name = "CellFailed";
@@ -118,6 +117,7 @@ function cellFailure(
   };
 }
 
+/** The last lines of a failed run's output. */
 function tail(text: string, lines = 40): string {
   return text.trimEnd().split("\n").slice(-lines).join("\n");
 }

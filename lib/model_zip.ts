@@ -844,7 +844,7 @@ export async function loadModelZip(path: string): Promise<LoadedModelZip> {
   } catch (e) {
     throw new ModelZipError(
       e instanceof Deno.errors.NotFound
-        ? `${path} does not exist; train a model first (notebook 03-train saves it there; deno task train writes one into its --out folder) or pass the path of a model.zip.`
+        ? `${path} does not exist; train a model first (notebook 03-train saves one where 04-evaluate looks; deno task train writes one into its --out folder) or pass the path of a model.zip.`
         : `${path} cannot be read (${
           (e as Error).message
         }); pass the path of a model.zip.`,

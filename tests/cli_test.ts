@@ -280,7 +280,7 @@ Deno.test("notebooks: a cell's error is one line naming the notebook, the cell a
     assertOneSentenceError(
       await task("notebooks", "--limit", "100", "--out", out, "04-evaluate"),
       1,
-      /^error: 04-evaluate\.ipynb stopped at an error in the cell that starts "[^"]+": ModelZipError: \S+model\.zip does not exist; train a model first \(notebook 03-train saves it there/,
+      /^error: 04-evaluate\.ipynb stopped at an error in the cell that starts "[^"]+": ModelZipError: \S+model\.zip does not exist; train a model first \(notebook 03-train saves one where 04-evaluate looks/,
     );
   } finally {
     await Deno.remove(join(ROOT, out), { recursive: true }).catch(() => {});

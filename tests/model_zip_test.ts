@@ -87,7 +87,7 @@ Deno.test("loading a missing or damaged model zip fails with one clear sentence"
   try {
     await assert.rejects(
       () => loadModelZip(join(dir, "nope.zip")),
-      /nope\.zip does not exist; train a model first \(notebook 03-train saves it there; deno task train writes one into its --out folder\) or pass the path of a model\.zip\.$/,
+      /nope\.zip does not exist; train a model first \(notebook 03-train saves one where 04-evaluate looks; deno task train writes one into its --out folder\) or pass the path of a model\.zip\.$/,
     );
     await assert.rejects(
       () => loadModelZip(dir),

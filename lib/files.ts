@@ -123,3 +123,32 @@ export async function writeDirAtomic(
     throw e;
   }
 }
+
+/**
+ * What is at `path`: a folder, something else (a file, a link to one), or
+ * nothing. Symbolic links are followed unless `followLinks` is false (then
+ * a link is "file"). Errors other than "not found" (or a path through a
+ * file) are thrown.
+ *
+ * @example
+ * ```ts
+ * import { pathKind } from "./files.ts";
+ * if ((await pathKind("out/a")) === "file") console.log("not a folder");
+ * ```
+ */
+export async function pathKind(
+  path: string,
+  followLinks = true,
+): Promise<"none" | "dir" | "file"> {
+  try {
+    const info = await (followLinks ? Deno.stat(path) : Deno.lstat(path));
+    return info.isDirectory ? "dir" : "file";
+  } catch (e) {
+    // Also nothing there: a path through a file (`a-file/x`).
+    if (
+      e instanceof Deno.errors.NotFound ||
+      e instanceof Deno.errors.NotADirectory
+    ) return "none";
+    throw e;
+  }
+}

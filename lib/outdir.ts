@@ -27,6 +27,7 @@
  * @module
  */
 import { basename, dirname, join, relative, resolve, sep } from "node:path";
+import { pathKind } from "./files.ts";
 
 /** A problem with the output folder, in one sentence naming it. */
 export class OutDirError extends Error {
@@ -63,16 +64,8 @@ export interface RunFolder {
   releaseSync(): void;
 }
 
-/** What a folder holds, without following links. */
-async function kind(path: string): Promise<"none" | "dir" | "file"> {
-  try {
-    const info = await Deno.lstat(path);
-    return info.isDirectory ? "dir" : "file";
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return "none";
-    throw e;
-  }
-}
+/** What is at `path`, its own entry (a link is not followed). */
+const kind = (path: string) => pathKind(path, false);
 
 /** Who holds a lock, as its file says (for the message). */
 interface LockInfo {

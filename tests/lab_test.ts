@@ -16,6 +16,17 @@ const LAB_ARGS: string[] = (() => {
   return task.slice(task.indexOf("deno run ") + "deno ".length).split(" ");
 })();
 
+/** `deno task lab --port PORT` as the task runs it, output piped. */
+function labOn(port: number): Deno.Command {
+  return new Deno.Command(Deno.execPath(), {
+    args: [...LAB_ARGS, "--port", String(port)],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  });
+}
+
 /** A port nothing listens on now. */
 function freePort(): number {
   const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -39,13 +50,7 @@ Deno.test("jupyterUrl finds the address with its token in Jupyter's log", () => 
 
 Deno.test("deno task lab serves the notebooks with the project's Deno kernel on 127.0.0.1", async () => {
   const port = freePort();
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [...LAB_ARGS, "--port", String(port)],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-    env: { NO_COLOR: "1" },
-  }).spawn();
+  const child = labOn(port).spawn();
   let stdout = "";
   let url: string | null = null;
   const reader = child.stdout.pipeThrough(new TextDecoderStream()).getReader();
@@ -109,13 +114,7 @@ Deno.test("deno task lab --port N refuses a port in use with one sentence, inste
   const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
   const port = (taken.addr as Deno.NetAddr).port;
   try {
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: [...LAB_ARGS, "--port", String(port)],
-      cwd: ROOT,
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
+    const out = await labOn(port).output();
     const stderr = new TextDecoder().decode(out.stderr).trim().split("\n");
     assert.equal(out.code, 2, stderr.join("\n"));
     assert.equal(

@@ -124,6 +124,24 @@ export function parseFlags<
 }
 
 /**
+ * For a task that takes no arguments: prints `help` and returns true on
+ * `--help`/`-h`; any other argument is a {@link UsageError}.
+ *
+ * @example
+ * ```ts
+ * import { helpOnly } from "./args.ts";
+ * if (helpOnly(["--help"], "deno task x: does x.")) Deno.exit(0);
+ * ```
+ */
+export function helpOnly(args: string[], help: string): boolean {
+  const { values } = parseFlags(args, {
+    help: { type: "boolean", short: "h" },
+  });
+  if (values.help) console.log(help);
+  return values.help === true;
+}
+
+/**
  * The one line printed for a refused permission: Deno's first line and what
  * to do. A refused write is about outputs (the tasks write under `out/`);
  * anything else (a program to run, a host, a variable) is outside what the

@@ -17,7 +17,7 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import { parseFlags, runMain } from "./args.ts";
+import { helpOnly, runMain } from "./args.ts";
 
 /** The AssemblyScript compiler, pinned. */
 export const ASSEMBLYSCRIPT = "assemblyscript@0.28.20";
@@ -148,13 +148,7 @@ files. Takes no arguments.
   --help, -h   this text`;
 
 async function main(): Promise<void> {
-  const { values } = parseFlags(Deno.args, {
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  if (helpOnly(Deno.args, HELP)) return;
   const text = kernelsModuleText(await compileKernels());
   const tmp = `${OUTPUT}.tmp`;
   await Deno.writeTextFile(tmp, text);

@@ -22,7 +22,7 @@ import {
   serializeNotebook,
   sourceLines,
 } from "./notebook_tools.ts";
-import { parseFlags, runMain } from "./args.ts";
+import { helpOnly, runMain } from "./args.ts";
 import { denoFmt } from "./fmt.ts";
 
 const HELP =
@@ -34,13 +34,7 @@ committing a notebook edited in Jupyter. Takes no arguments.
   --help, -h   this text`;
 
 async function main(): Promise<void> {
-  const { values } = parseFlags(Deno.args, {
-    help: { type: "boolean", short: "h" },
-  });
-  if (values.help) {
-    console.log(HELP);
-    return;
-  }
+  if (helpOnly(Deno.args, HELP)) return;
   const names: string[] = [];
   for await (const entry of Deno.readDir(NOTEBOOK_DIR)) {
     if (entry.isFile && entry.name.endsWith(".ipynb")) names.push(entry.name);

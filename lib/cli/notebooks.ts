@@ -24,7 +24,7 @@ import {
 import { formatDuration } from "../progress.ts";
 import { plotlyPageScript } from "../render/html.ts";
 import { plotlyJsSource } from "../render/plotly_source.ts";
-import { writeFileAtomic } from "../files.ts";
+import { pathKind, writeFileAtomic } from "../files.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 import {
   defaultJupyter,
@@ -176,11 +176,7 @@ async function main(): Promise<void> {
     );
   }
   const shown = values.out ?? join("out", "notebooks");
-  const outKind = await Deno.stat(outDir).then(
-    (i) => i.isDirectory ? "dir" : "file",
-    () => "none",
-  );
-  if (outKind === "file") {
+  if ((await pathKind(outDir)) === "file") {
     throw new UsageError(
       `${shown} is a file, not a folder; choose --out out/NAME.`,
     );

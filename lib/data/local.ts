@@ -22,6 +22,7 @@ import {
   type FashionMnist,
 } from "./fashion_mnist.ts";
 import { gunzip, verifyContent } from "./idx.ts";
+import { pathKind } from "../files.ts";
 
 /**
  * Why a path that is there cannot be used as a dataset file: what is wrong
@@ -186,10 +187,7 @@ export async function findFiles(
   const paths: string[] = [];
   let missing: Unusable | undefined;
   let bad: Unusable | undefined;
-  const folder = await Deno.stat(dir).then(
-    (i) => i.isDirectory ? "dir" : "file",
-    () => "none",
-  );
+  const folder = await pathKind(dir);
   if (folder !== "dir") {
     // Nothing to look for inside: say so about the folder itself.
     return {

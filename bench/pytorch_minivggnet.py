@@ -15,7 +15,13 @@ on stdin, one reply per line on stdout.
     out               {"op": "train", "batch": 32, "images": 1280, "seconds": 2.01,
                        "images_per_second": 636.8}
     in                {"op": "infer", "batch": 256, "seconds": 2}
+    in                {"op": "train", "batch": 128, "seconds": 2, "threads": 1}
+    out               {..., "threads": 1}
     in                {"op": "quit"}
+
+A request's "threads" (1 to THREADS, default THREADS) sets the intra-op threads
+for that window only (`deno task bench --scaling`); every reply says how many
+ran.
 
 The first request for an (op, batch) pair runs a few untimed steps before its
 window (oneDNN prepares its kernels on first use).
@@ -203,7 +209,18 @@ def main():
             break
         if op not in ("train", "infer"):
             raise ValueError(f"unknown op {op!r}; expected train, infer or quit")
-        reply(bench.window(op, int(request["batch"]), float(request["seconds"])))
+        # A window may ask for fewer threads than the worker's (the bench's
+        # --scaling); the count goes back to the worker's after it.
+        window_threads = int(request.get("threads", threads))
+        if not 1 <= window_threads <= threads:
+            raise ValueError(f"threads {window_threads} is outside 1..{threads}")
+        torch.set_num_threads(window_threads)
+        try:
+            result = bench.window(op, int(request["batch"]), float(request["seconds"]))
+            result["threads"] = torch.get_num_threads()
+        finally:
+            torch.set_num_threads(threads)
+        reply(result)
 
 
 if __name__ == "__main__":

@@ -313,3 +313,93 @@ Deno.test("bench --python without --compare-pytorch is a usage error", async () 
     "error: --python is for --compare-pytorch (see --help).",
   );
 });
+
+Deno.test("bench --scaling --compare-pytorch measures PyTorch's speed-ups beside ours, its windows taking turns with ours", async () => {
+  if ((navigator.hardwareConcurrency ?? 1) < 2) return; // --scaling needs 2 threads
+  const dir = await Deno.makeTempDir();
+  const log = join(dir, "requests.jsonl");
+  try {
+    const r = await bench(FAKE, [
+      "--scaling",
+      "--threads",
+      "2",
+      "--windows",
+      "2",
+      "--seconds",
+      "1",
+    ], { FAKE_PYTORCH_LOG: log });
+    const stderr = r.stderr.join("\n");
+    assert.equal(r.code, 0, stderr);
+    const requests = (await Deno.readTextFile(log)).trim().split("\n").map((
+      l,
+    ) => JSON.parse(l));
+    const asked = (q: { op: string; batch?: number; threads?: number }) =>
+      q.op === "quit"
+        ? "quit"
+        : `${q.op} ${q.batch}${q.threads ? ` on ${q.threads}` : ""}`;
+    // After the comparison's six windows: per thread-scaling round all
+    // threads then one, per batch-scaling round 128 then 32; ours ran a
+    // window (≥ 1 s) between each round's PyTorch pairs.
+    assert.deepEqual(requests.slice(6).map(asked), [
+      "train 32 on 2",
+      "train 32 on 1",
+      "train 32 on 2",
+      "train 32 on 1",
+      "train 128 on 2",
+      "train 128 on 1",
+      "train 128 on 2",
+      "train 128 on 1",
+      "train 128",
+      "train 32",
+      "train 128",
+      "train 32",
+      "quit",
+    ]);
+    for (const i of [6, 8, 10, 12, 14, 16]) {
+      assert.ok(requests[i].gap >= 1, JSON.stringify(requests[i]));
+    }
+    const j = JSON.parse(r.stdout);
+    // The fake runs at half speed on one thread: a speed-up of exactly 2.
+    const t = j.thread_scaling.pytorch.training_batch32;
+    assert.deepEqual(t.ours.windows, [100, 50]);
+    assert.deepEqual(t.theirs.windows, [50, 25]);
+    assert.deepEqual(t.ratio, { median: 2, min: 2, max: 2, of_medians: 2 });
+    assert.deepEqual(
+      j.thread_scaling.pytorch.training_batch128.theirs.windows,
+      [100, 200],
+    );
+    // Ours is still where it was.
+    assert.equal(j.thread_scaling.training_batch32.ours.windows.length, 2);
+    // Batch scaling: the fake's 128 windows over its 32 windows.
+    const b = j.batch_scaling.pytorch.training;
+    assert.deepEqual(b.ours.windows, [200, 400]);
+    assert.deepEqual(b.theirs.windows, [100, 50]);
+    assert.deepEqual(b.ratio, { median: 5, min: 2, max: 8, of_medians: 4 });
+    assert.equal(j.batch_scaling.training.ours.windows.length, 2);
+    assert.match(stderr, /training, batch 128, ours\s+[\d.]+ \(/);
+    assert.match(
+      stderr,
+      /training, batch 32, PyTorch\s+75\.0 \(50\.0–100\.0\)\s+37\.5 \(25\.0–50\.0\)\s+2\.00× \(2\.00–2\.00\)/,
+    );
+    assert.match(stderr, /training, PyTorch\s+300\.0 \(200\.0–400\.0\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("bench --scaling --compare-pytorch: a worker that ignores a window's thread count is refused in one sentence", async () => {
+  if ((navigator.hardwareConcurrency ?? 1) < 2) return;
+  const r = await bench(FAKE, [
+    "--scaling",
+    "--threads",
+    "2",
+    "--windows",
+    "1",
+    "--seconds",
+    "1",
+  ], { FAKE_PYTORCH_MODE: "stuck" });
+  assertOneSentence(
+    r,
+    /ran on 2 threads during training at batch 32 on 1 thread; it is an older script/,
+  );
+});

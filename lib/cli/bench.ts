@@ -7,6 +7,8 @@
  * alternate window by window with the same model in PyTorch
  * (`bench/pytorch_minivggnet.py`, same batch sizes and threads) and the JSON
  * adds PyTorch's figures, the ratios ours ÷ PyTorch and the CPU model.
+ * `--scaling` adds the speed-up from one thread to all and batch 128's
+ * images/s over batch 32's, for PyTorch too when it is compared.
  *
  * @example
  * ```sh
@@ -58,7 +60,9 @@ Options:
   --scaling       also time training at batch 32 and 128 with this project's
                   kernels on one thread and on all, and batch 128 against
                   batch 32 on all threads, alternating windows in this
-                  process, and print the speed-ups
+                  process, and print the speed-ups; with --compare-pytorch,
+                  PyTorch's windows take turns with ours and its speed-ups
+                  are printed beside ours
   -h, --help      show this help`;
 
 const DEFAULT_PYTHON = "/usr/bin/python3";
@@ -280,18 +284,26 @@ async function baselineComparison(
   };
 }
 
+/** A speed-up of ours and, with `--compare-pytorch`, the same of PyTorch's. */
+interface Scaling {
+  ours: Comparison;
+  pytorch?: Comparison;
+}
+
 /**
  * Training at `batch` with the kernel pool on all its threads ("ours") and
  * on the calling thread alone ("theirs"), alternating windows in this
  * process so both see the same machine load: `ratio` is the speed-up of
  * the extra threads. tfjs-wasm's own kernels (a few small ops) keep all
- * threads either way.
+ * threads either way. With a `worker`, PyTorch's windows on all threads
+ * and on one take turns with ours, and its speed-up comes too.
  */
 async function threadScaling(
   batch: number,
   windows: number,
   seconds: number,
-): Promise<Comparison> {
+  worker?: PytorchWorker,
+): Promise<Scaling> {
   const pool = simdPool(tf.backend() as BackendWasm);
   const workload = trainingWorkload(batch);
   try {
@@ -300,11 +312,22 @@ async function threadScaling(
       pool.activeThreads = threads;
       return timedWindow(batch, seconds, workload.step);
     };
-    const rates = await alternate(windows, {
-      ours: on(pool.threads),
+    const all = pool.threads;
+    const sides: Record<string, () => Promise<number>> = {
+      ours: on(all),
       theirs: on(1),
-    });
-    return compareRates(rates.ours, rates.theirs);
+    };
+    if (worker) {
+      sides.torchAll = () => worker.window("train", batch, seconds, all);
+      sides.torchOne = () => worker.window("train", batch, seconds, 1);
+    }
+    const rates = await alternate(windows, sides);
+    return {
+      ours: compareRates(rates.ours, rates.theirs),
+      ...(worker
+        ? { pytorch: compareRates(rates.torchAll, rates.torchOne) }
+        : {}),
+    };
   } finally {
     pool.activeThreads = pool.threads;
     workload.dispose();
@@ -315,20 +338,33 @@ async function threadScaling(
  * Training at batch 128 ("ours") and at batch 32 ("theirs"), all threads,
  * alternating windows in this process so both see the same machine load:
  * `ratio` is how many more images a second batch 128 trains than batch 32.
+ * With a `worker`, PyTorch's windows at both batch sizes take turns with
+ * ours, and its ratio comes too.
  */
 async function batchScaling(
   windows: number,
   seconds: number,
-): Promise<Comparison> {
+  worker?: PytorchWorker,
+): Promise<Scaling> {
   const large = trainingWorkload(128), small = trainingWorkload(32);
   try {
     await warmUp(large.step);
     await warmUp(small.step);
-    const rates = await alternate(windows, {
+    const sides: Record<string, () => Promise<number>> = {
       ours: () => timedWindow(128, seconds, large.step),
       theirs: () => timedWindow(32, seconds, small.step),
-    });
-    return compareRates(rates.ours, rates.theirs);
+    };
+    if (worker) {
+      sides.torchLarge = () => worker.window("train", 128, seconds);
+      sides.torchSmall = () => worker.window("train", 32, seconds);
+    }
+    const rates = await alternate(windows, sides);
+    return {
+      ours: compareRates(rates.ours, rates.theirs),
+      ...(worker
+        ? { pytorch: compareRates(rates.torchLarge, rates.torchSmall) }
+        : {}),
+    };
   } finally {
     large.dispose();
     small.dispose();
@@ -390,18 +426,34 @@ async function main(): Promise<void> {
     throw new UsageError("--python is for --compare-pytorch (see --help).");
   }
   const backend = await initWasmBackend({ threads });
-  const log = (m: string) => console.error(`bench: ${m}`);
+  if (values.scaling && backend.threads < 2) {
+    throw new UsageError(
+      "--scaling compares one thread with several: run it with --threads 2 or more (or on a machine with more than one core).",
+    );
+  }
   const worker = compare
     ? await startCheckedWorker(values.python ?? DEFAULT_PYTHON, backend.threads)
     : undefined;
+  try {
+    await benchmark(backend, values.scaling ?? false, windows, seconds, worker);
+  } finally {
+    await worker?.close();
+  }
+}
+
+/** The measurements, the JSON on stdout and the tables on stderr. */
+async function benchmark(
+  backend: Awaited<ReturnType<typeof initWasmBackend>>,
+  withScaling: boolean,
+  windows: number,
+  seconds: number,
+  worker: PytorchWorker | undefined,
+): Promise<void> {
+  const log = (m: string) => console.error(`bench: ${m}`);
   let pytorch: Awaited<ReturnType<typeof compareWithPytorch>> | undefined;
   let train32: Measurement, train128: Measurement, infer256: Measurement;
   if (worker) {
-    try {
-      pytorch = await compareWithPytorch(worker, windows, seconds, log);
-    } finally {
-      await worker.close();
-    }
+    pytorch = await compareWithPytorch(worker, windows, seconds, log);
     train32 = { batch: 32, ...pytorch.training_batch32.ours };
     train128 = { batch: 128, ...pytorch.training_batch128.ours };
     infer256 = { batch: 256, ...pytorch.inference_batch256.ours };
@@ -423,27 +475,29 @@ async function main(): Promise<void> {
       seconds,
     );
   }
-  let scaling: Record<string, Comparison> | undefined;
-  let batches: Comparison | undefined;
-  if (values.scaling) {
-    if (backend.threads < 2) {
-      throw new UsageError(
-        "--scaling compares one thread with several: run it with --threads 2 or more (or on a machine with more than one core).",
-      );
-    }
-    scaling = {};
-    for (const batch of [32, 128]) {
+  let scaling:
+    | Record<"training_batch32" | "training_batch128", Scaling>
+    | undefined;
+  let batches: Scaling | undefined;
+  if (withScaling) {
+    const alsoTorch = worker ? ", and the same with PyTorch" : "";
+    const s = {} as Record<"training_batch32" | "training_batch128", Scaling>;
+    for (const batch of [32, 128] as const) {
       log(
-        `training, batch ${batch}, ${backend.threads} threads vs 1, alternating windows…`,
+        `training, batch ${batch}, ${backend.threads} threads vs 1${alsoTorch}, alternating windows…`,
       );
-      scaling[`training_batch${batch}`] = await threadScaling(
+      s[`training_batch${batch}`] = await threadScaling(
         batch,
         windows,
         seconds,
+        worker,
       );
     }
-    log("training, batch 128 vs 32, all threads, alternating windows…");
-    batches = await batchScaling(windows, seconds);
+    scaling = s;
+    log(
+      `training, batch 128 vs 32, all threads${alsoTorch}, alternating windows…`,
+    );
+    batches = await batchScaling(windows, seconds, worker);
   }
   log("profiling one training step at batch 32…");
   const kernels = await topKernels(32);
@@ -468,8 +522,21 @@ async function main(): Promise<void> {
         ? {
           thread_scaling: {
             what:
-              `training with this project's kernels on ${backend.threads} threads ("ours") vs 1 ("theirs"), same process, alternating windows; ratio = speed-up`,
-            ...scaling,
+              `training with this project's kernels on ${backend.threads} threads ("ours") vs 1 ("theirs"), same process, alternating windows; ratio = speed-up${
+                worker
+                  ? `; "pytorch": the same for PyTorch (intra-op threads ${backend.threads} vs 1), its windows taking turns with ours`
+                  : ""
+              }`,
+            training_batch32: scaling.training_batch32.ours,
+            training_batch128: scaling.training_batch128.ours,
+            ...(worker
+              ? {
+                pytorch: {
+                  training_batch32: scaling.training_batch32.pytorch,
+                  training_batch128: scaling.training_batch128.pytorch,
+                },
+              }
+              : {}),
           },
         }
         : {}),
@@ -477,8 +544,15 @@ async function main(): Promise<void> {
         ? {
           batch_scaling: {
             what:
-              `training at batch 128 ("ours") vs batch 32 ("theirs"), ${backend.threads} threads, same process, alternating windows; ratio = images/s at 128 ÷ images/s at 32`,
-            training: batches,
+              `training at batch 128 ("ours") vs batch 32 ("theirs"), ${backend.threads} threads, same process, alternating windows; ratio = images/s at 128 ÷ images/s at 32${
+                worker
+                  ? `; "pytorch": the same for PyTorch, its windows taking turns with ours`
+                  : ""
+              }`,
+            training: batches.ours,
+            ...(batches.pytorch
+              ? { pytorch: { training: batches.pytorch } }
+              : {}),
           },
         }
         : {}),
@@ -492,19 +566,30 @@ async function main(): Promise<void> {
     2,
   ));
   if (scaling && batches) {
+    const rows = (
+      named: Record<string, Scaling>,
+    ): Record<string, Comparison> =>
+      Object.fromEntries(
+        Object.entries(named).flatMap(([name, { ours, pytorch }]) =>
+          pytorch
+            ? [[`${name}, ours`, ours], [`${name}, PyTorch`, pytorch]]
+            : [[name, ours]]
+        ),
+      );
+    const torch = worker ? ` and PyTorch ${worker.hello.torch}'s` : "";
     console.error(
-      `\nThread scaling, training, ${backend.threads} threads ÷ 1 (this project's kernels, alternating windows of ≥ ${seconds}s, ${windows} each):\n` +
+      `\nThread scaling, training, ${backend.threads} threads ÷ 1 (this project's kernels${torch}, alternating windows of ≥ ${seconds}s, ${windows} each):\n` +
         formatComparisonTable(
-          {
+          rows({
             "training, batch 32": scaling.training_batch32,
             "training, batch 128": scaling.training_batch128,
-          },
+          }),
           "1 thread",
           `${backend.threads} threads`,
         ) +
         `\n\nBatch scaling, training, ${backend.threads} threads, batch 128 ÷ batch 32 per image (alternating windows of ≥ ${seconds}s, ${windows} each):\n` +
         formatComparisonTable(
-          { training: batches },
+          rows({ training: batches }),
           "batch 32",
           "batch 128",
         ),

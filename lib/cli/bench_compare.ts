@@ -137,9 +137,9 @@ export function compareRates(
 }
 
 /**
- * Runs `windows` timed windows of each side, alternating ours, theirs,
- * ours, theirs…, so both see the same machine load; each call returns one
- * window's images/s.
+ * Runs `windows` timed windows of each side, in turn in the order the sides
+ * are given (ours, theirs, ours, theirs…), so all see the same machine
+ * load; each call returns one window's images/s.
  *
  * @example
  * ```ts
@@ -153,14 +153,16 @@ export function compareRates(
  * rates; // { ours: [10, 10], theirs: [5, 5] }
  * ```
  */
-export async function alternate(
+export async function alternate<K extends string>(
   windows: number,
-  sides: { ours: () => Promise<number>; theirs: () => Promise<number> },
-): Promise<{ ours: number[]; theirs: number[] }> {
-  const rates = { ours: [] as number[], theirs: [] as number[] };
+  sides: Record<K, () => Promise<number>>,
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(sides) as K[];
+  const rates = Object.fromEntries(
+    names.map((n) => [n, [] as number[]]),
+  ) as Record<K, number[]>;
   for (let w = 0; w < windows; w++) {
-    rates.ours.push(await sides.ours());
-    rates.theirs.push(await sides.theirs());
+    for (const name of names) rates[name].push(await sides[name]());
   }
   return rates;
 }

@@ -84,11 +84,15 @@ export interface PytorchHello {
 export interface PytorchWorker {
   /** What the worker said when it started. */
   readonly hello: PytorchHello;
-  /** One timed window of ≥ `seconds`, images/s (warms up first on a new op and batch). */
+  /**
+   * One timed window of ≥ `seconds`, images/s (warms up first on a new op
+   * and batch), on `threads` intra-op threads (default: the worker's).
+   */
   window(
     op: "train" | "infer",
     batch: number,
     seconds: number,
+    threads?: number,
   ): Promise<number>;
   /** Asks the worker to quit and waits for it. */
   close(): Promise<void>;
@@ -209,13 +213,19 @@ export async function startPytorchWorker(
   }
   return {
     hello: hello as unknown as PytorchHello,
-    async window(op, batch, seconds) {
+    async window(op, batch, seconds, threads) {
       const during = `during ${
         op === "train" ? "training" : "inference"
-      } at batch ${batch}`;
+      } at batch ${batch}${
+        threads === undefined
+          ? ""
+          : ` on ${threads} thread${threads === 1 ? "" : "s"}`
+      }`;
       try {
         await writer.write(
-          encoder.encode(JSON.stringify({ op, batch, seconds }) + "\n"),
+          encoder.encode(
+            JSON.stringify({ op, batch, seconds, threads }) + "\n",
+          ),
         );
       } catch {
         // A closed pipe: the worker has gone; next() says how.
@@ -226,6 +236,11 @@ export async function startPytorchWorker(
           `The PyTorch worker (${script}) answered ${
             JSON.stringify(r).slice(0, 200)
           } ${during}, without images_per_second.`,
+        );
+      }
+      if (threads !== undefined && r.threads !== threads) {
+        throw new PytorchError(
+          `The PyTorch worker (${script}) ran on ${r.threads} threads ${during}; it is an older script that ignores a window's thread count, or PyTorch could not change it.`,
         );
       }
       return r.images_per_second;

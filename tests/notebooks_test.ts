@@ -690,3 +690,71 @@ Deno.test("deno task notebooks runs every notebook with FMNIST_LIMIT, and the HT
     },
   );
 });
+
+Deno.test("deno task notebooks on a terminal shows each cell as it runs on one status line, and leaves only finished files", async () => {
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  try {
+    // A terminal of 120 columns for the task, made by Python's pty module.
+    const r = await new Deno.Command("/usr/bin/python3", {
+      args: [
+        "-c",
+        `import fcntl, os, pty, struct, sys, termios
+def child():
+    os.execvp(sys.argv[1], sys.argv[1:])
+pid, fd = pty.fork()
+if pid == 0:
+    child()
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+chunks = []
+while True:
+    try:
+        data = os.read(fd, 65536)
+    except OSError:
+        break
+    if not data:
+        break
+    chunks.append(data)
+sys.stdout.buffer.write(b"".join(chunks))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))`,
+        Deno.execPath(),
+        "task",
+        "notebooks",
+        "--limit",
+        "100",
+        "--out",
+        out,
+        "01-data",
+      ],
+      cwd: ROOT,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).output();
+    const shown = new TextDecoder().decode(r.stdout);
+    assert.equal(r.code, 0, shown);
+    // Every code cell's start was drawn, numbered, over the line before.
+    const code = (await readNotebook(join(NOTEBOOK_DIR, "01-data.ipynb")))
+      .cells.filter((c) => c.cell_type === "code" && cellSource(c).trim());
+    for (let i = 1; i <= code.length; i++) {
+      assert.match(
+        shown,
+        new RegExp(
+          `\\r\\x1b\\[K01-data · cell ${i} of ${code.length} · \\d+:\\d\\d · `,
+        ),
+        `cell ${i}`,
+      );
+    }
+    // No status line is wider than the terminal; the last one is cleared.
+    const status = [...shown.matchAll(/\r\x1b\[K([^\r\n]*)/g)].map((m) => m[1]);
+    assert.ok(status.length >= code.length, shown);
+    for (const line of status) assert.ok([...line].length < 120, line);
+    assert.match(shown, /\r\x1b\[K01-data: executed in /);
+    assert.doesNotMatch(shown, /@@notebook-progress/);
+    const files = [];
+    for await (const e of Deno.readDir(join(ROOT, out))) files.push(e.name);
+    assert.deepEqual(files.sort(), ["01-data.html", "01-data.ipynb"]);
+  } finally {
+    await Deno.remove(join(ROOT, out), { recursive: true }).catch(() => {});
+  }
+});

@@ -25,6 +25,7 @@ import { formatDuration } from "../progress.ts";
 import { plotlyPageScript } from "../render/html.ts";
 import { plotlyJsSource } from "../render/plotly_source.ts";
 import { pathKind, writeFileAtomic } from "../files.ts";
+import { NotebookProgress } from "./notebook_progress.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 import {
   defaultJupyter,
@@ -61,22 +62,27 @@ Options:
 Needs Jupyter's nbconvert and nbclient (Debian: apt-get install
 jupyter-nbconvert python3-nbclient).`;
 
-/** Runs a command, streaming nothing; returns exit code and output. */
+/**
+ * Runs a command; returns exit code and output. With `progress`, its
+ * stderr is read line by line as it comes: progress lines are shown (and
+ * left out of the returned stderr), and the shown time moves each second.
+ */
 async function run(
   cmd: string,
   args: string[],
   env: Record<string, string>,
+  progress?: NotebookProgress,
 ): Promise<{ code: number; stdout: string; stderr: string }> {
-  let out: Deno.CommandOutput;
+  let child: Deno.ChildProcess;
   try {
-    out = await new Deno.Command(cmd, {
+    child = new Deno.Command(cmd, {
       args,
       env,
       cwd: ROOT,
       stdin: "null",
       stdout: "piped",
       stderr: "piped",
-    }).output();
+    }).spawn();
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) {
       throw new UsageError(
@@ -85,8 +91,33 @@ async function run(
     }
     throw e;
   }
-  const text = (b: Uint8Array) => new TextDecoder().decode(b);
-  return { code: out.code, stdout: text(out.stdout), stderr: text(out.stderr) };
+  const kept: string[] = [];
+  const stderr = (async () => {
+    let rest = "";
+    const take = (line: string) => {
+      if (!progress?.line(line)) kept.push(line);
+    };
+    for await (
+      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
+    ) {
+      rest += chunk;
+      let nl: number;
+      while ((nl = rest.indexOf("\n")) >= 0) {
+        take(rest.slice(0, nl));
+        rest = rest.slice(nl + 1);
+      }
+    }
+    if (rest !== "") take(rest);
+  })();
+  const ticker = progress ? setInterval(() => progress.tick(), 1000) : 0;
+  try {
+    const stdout = new Response(child.stdout).text();
+    const [{ code }, out] = await Promise.all([child.status, stdout, stderr]);
+    return { code, stdout: out, stderr: kept.join("\n") };
+  } finally {
+    clearInterval(ticker);
+    progress?.done();
+  }
 }
 
 /** A notebook's cell raised an error: the user's to fix, said in one line. */
@@ -237,67 +268,96 @@ async function main(): Promise<void> {
     `kernel: Deno ${Deno.version.deno} (spec in ${kernelDir}), nbconvert ${version.stdout.trim()}`,
   );
 
-  const started = performance.now();
-  for (const name of selected) {
-    const t0 = performance.now();
-    const executed = await run(jupyter, [
-      "nbconvert",
-      "--to",
-      "notebook",
-      // nbconvert's executor, made to wait for outputs the Deno kernel
-      // sends late (see nbconvert/deno_execute.py).
-      "--NotebookExporter.preprocessors=deno_execute.DenoExecutePreprocessor",
-      "--DenoExecutePreprocessor.enabled=True",
-      "--ExecutePreprocessor.kernel_name=deno",
-      "--ExecutePreprocessor.timeout=-1",
-      "--ExecutePreprocessor.startup_timeout=120",
-      "--output-dir",
-      outDir,
-      "--output",
-      name,
-      join(NOTEBOOK_DIR, `${name}.ipynb`),
-    ], env);
-    if (executed.code !== 0) {
-      const failure = cellFailure(executed.stderr);
-      if (failure === null || Deno.env.get("DEBUG")) {
-        console.error(tail(executed.stderr));
-      }
-      if (failure === null) {
-        throw new Error(
-          `${name}.ipynb failed to execute (nbconvert's output is above); fix it and run again.`,
+  // Each notebook is executed and rendered here, then moved into outDir:
+  // a run stopped at any moment leaves each file as it was or complete.
+  // What a stopped run left here goes first.
+  const staging = join(outDir, ".executing");
+  await Deno.remove(staging, { recursive: true }).catch((e) => {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  });
+  await Deno.mkdir(staging);
+  try {
+    // Progress goes where the task's other lines go; on a terminal, as one
+    // status line rewritten in place.
+    const terminal = Deno.stdout.isTerminal();
+    const started = performance.now();
+    for (const name of selected) {
+      const t0 = performance.now();
+      const progress = new NotebookProgress(name, {
+        write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+        terminal,
+        columns: terminal ? Deno.consoleSize().columns : undefined,
+      });
+      const executed = await run(
+        jupyter,
+        [
+          "nbconvert",
+          "--to",
+          "notebook",
+          // nbconvert's executor, made to wait for outputs the Deno kernel
+          // sends late (see nbconvert/deno_execute.py).
+          "--NotebookExporter.preprocessors=deno_execute.DenoExecutePreprocessor",
+          "--DenoExecutePreprocessor.enabled=True",
+          "--ExecutePreprocessor.kernel_name=deno",
+          "--ExecutePreprocessor.timeout=-1",
+          "--ExecutePreprocessor.startup_timeout=120",
+          "--DenoExecutePreprocessor.progress=True",
+          "--output-dir",
+          staging,
+          "--output",
+          name,
+          join(NOTEBOOK_DIR, `${name}.ipynb`),
+        ],
+        env,
+        progress,
+      );
+      if (executed.code !== 0) {
+        const failure = cellFailure(executed.stderr);
+        if (failure === null || Deno.env.get("DEBUG")) {
+          console.error(tail(executed.stderr));
+        }
+        if (failure === null) {
+          throw new Error(
+            `${name}.ipynb failed to execute (nbconvert's output is above); fix it and run again.`,
+          );
+        }
+        throw new CellFailed(
+          `${name}.ipynb stopped at an error in the cell that starts "${failure.firstLine}": ${failure.error}`,
         );
       }
-      throw new CellFailed(
-        `${name}.ipynb stopped at an error in the cell that starts "${failure.firstLine}": ${failure.error}`,
+      const html = await run(jupyter, [
+        "nbconvert",
+        "--to",
+        "html",
+        `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
+        "--template",
+        "offline",
+        "--output-dir",
+        staging,
+        join(staging, `${name}.ipynb`),
+      ], env);
+      if (html.code !== 0) {
+        console.error(tail(html.stderr));
+        throw new Error(`rendering ${name}.ipynb to HTML failed (see above).`);
+      }
+      await embedPlotly(join(staging, `${name}.html`));
+      for (const file of [`${name}.ipynb`, `${name}.html`]) {
+        await Deno.rename(join(staging, file), join(outDir, file));
+      }
+      console.log(
+        `${name}: executed in ${
+          formatDuration((performance.now() - t0) / 1000)
+        } → ${join(outDir, `${name}.ipynb`)}, ${name}.html`,
       );
     }
-    const html = await run(jupyter, [
-      "nbconvert",
-      "--to",
-      "html",
-      `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
-      "--template",
-      "offline",
-      "--output-dir",
-      outDir,
-      join(outDir, `${name}.ipynb`),
-    ], env);
-    if (html.code !== 0) {
-      console.error(tail(html.stderr));
-      throw new Error(`rendering ${name}.ipynb to HTML failed (see above).`);
-    }
-    await embedPlotly(join(outDir, `${name}.html`));
     console.log(
-      `${name}: executed in ${
-        formatDuration((performance.now() - t0) / 1000)
-      } → ${join(outDir, `${name}.ipynb`)}, ${name}.html`,
+      `${selected.length} notebook(s) in ${
+        formatDuration((performance.now() - started) / 1000)
+      } · outputs in ${outDir}/`,
     );
+  } finally {
+    await Deno.remove(staging, { recursive: true }).catch(() => {});
   }
-  console.log(
-    `${selected.length} notebook(s) in ${
-      formatDuration((performance.now() - started) / 1000)
-    } · outputs in ${outDir}/`,
-  );
 }
 
 if (import.meta.main) {

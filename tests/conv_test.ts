@@ -264,7 +264,7 @@ Deno.test("the Winograd filter gradient is the same bits on every run, whichever
 Deno.test("the pool refuses a kernel call with the wrong number of arguments", () => {
   const pool = simdPool(tf.backend() as BackendWasm);
   assert.throws(
-    () => pool.run("gemm", [0, 1, 1, 0, 8, 0, 4, 8, 1, 0, 0, 4, 8], 0, 0, 1),
-    /gemm takes 14 arguments before its block range, got 13/,
+    () => pool.run("gemm", [0, 1, 1, 0, 8, 0, 0, 4, 8, 1, 0, 0, 4, 8], 0, 0, 1),
+    /gemm takes 15 arguments before its block range, got 14/,
   );
 });

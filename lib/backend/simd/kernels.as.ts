@@ -1465,10 +1465,13 @@ export function conv3x3SingleGrad(
 }
 
 // ---------------------------------------------------------------------------
-// Dense products without packing.
+// Dense products, packing only a strip of B at a time.
 
 /** Depth of the slice of B a tile column keeps in L1 (256 × 32 B). */
 const GEMM_DEPTH_SLICE = 256;
+
+/** Bytes of scratch one thread's `gemm` needs: one packed strip of B. */
+const GEMM_SCRATCH_BYTES: i32 = GEMM_DEPTH_SLICE * 32; // runGemm (mod.ts) gives each thread this much
 
 /**
  * C (M × N, row-major) = A · B (+ bias, then ReLU if `relu`), where
@@ -1486,10 +1489,15 @@ const GEMM_DEPTH_SLICE = 256;
  * every tile of a column strip reuses that slice of B from L1, adding to
  * what the previous slices left in C (twice the speed of one pass over the
  * whole depth per tile when B is tall, as the dense layer's 3136 × 512).
- * Each output is the same sum in the same order whatever the tiling.
+ * That strip is first copied to `scratch` (GEMM_SCRATCH_BYTES per thread),
+ * its 8-float rows next to each other: read in place, rows `ldb` floats
+ * apart, a stride of 2 KiB (the dense layer's 512 columns) puts all of them
+ * in two of L1's 64 sets, which hold 16 lines, so they would come from L2
+ * every time. Each output is the same sum in the same order whatever the
+ * tiling.
  */
 export function gemm(
-  A: usize, ars: i32, acs: i32, B: usize, ldb: i32, C: usize,
+  A: usize, ars: i32, acs: i32, B: usize, ldb: i32, C: usize, scratch: usize,
   M: i32, N: i32, K: i32, bias: usize, relu: i32, MB: i32, NB: i32, KB: i32,
   k0: i32, k1: i32,
 ): void {
@@ -1513,19 +1521,25 @@ export function gemm(
       const d1 = min(depth, d0 + GEMM_DEPTH_SLICE);
       const first = d0 == 0, last = d1 == depth;
       for (let j0 = j0b; j0 < j1; j0 += 8) {
-        const b = Bk + <usize>d0 * bs + (<usize>j0 << 2);
+        const src = Bk + <usize>d0 * bs + (<usize>j0 << 2);
+        for (let d = 0; d < d1 - d0; d++) {
+          const from = src + <usize>d * bs, to = scratch + (<usize>d << 5);
+          v128.store(to, ld(from));
+          v128.store(to, v128.load(from, 16), 16);
+        }
+        const b = scratch;
         const bj = bias != 0 ? bias + (<usize>j0 << 2) : 0;
         let i0 = i0b;
         for (; i0 < i6; i0 += 6) {
           gemmTile6x8(
             Ck + <usize>i0 * cs + (<usize>j0 << 2), Ak + <usize>i0 * rs + <usize>d0 * ks, b,
-            rs, ks, bs, cs, d1 - d0, first, last, bj, relu,
+            rs, ks, 32, cs, d1 - d0, first, last, bj, relu,
           );
         }
         for (; i0 < i1; i0 += 4) {
           gemmTile4x8(
             Ck + <usize>i0 * cs + (<usize>j0 << 2), Ak + <usize>i0 * rs + <usize>d0 * ks, b,
-            rs, ks, bs, cs, d1 - d0, first, last, bj, relu,
+            rs, ks, 32, cs, d1 - d0, first, last, bj, relu,
           );
         }
       }

@@ -267,6 +267,7 @@ export interface SimdKernels {
     B: number,
     ldb: number,
     C: number,
+    scratch: number,
     M: number,
     N: number,
     K: number,
@@ -412,6 +413,9 @@ export interface GemmArgs extends ProductArgs {
   chunks?: number;
 }
 
+/** Scratch bytes `gemm` needs per thread (its GEMM_SCRATCH_BYTES). */
+const GEMM_SCRATCH_BYTES = 256 * 32;
+
 /**
  * Runs `gemm` (C = A·B, M a multiple of 4, N of 8) on every thread of the
  * pool, in output blocks of up to 64 × 128 and `chunks` depth chunks.
@@ -421,7 +425,28 @@ export function runGemm(backend: BackendWasm, g: GemmArgs): void {
   const MB = Math.min(GEMM_BLOCK_ROWS, g.M);
   const NB = Math.min(GEMM_BLOCK_COLS, g.N);
   const KB = Math.ceil(g.K / chunks);
-  simdPool(backend).run(
+  const pool = simdPool(backend);
+  const scratch = backend.makeOutput(
+    [(pool.threads * GEMM_SCRATCH_BYTES) / 4],
+    "float32",
+  );
+  try {
+    runGemmWith(pool, g, pointerOf(backend, scratch), chunks, MB, NB, KB);
+  } finally {
+    backend.disposeData(scratch.dataId);
+  }
+}
+
+function runGemmWith(
+  pool: KernelPool,
+  g: GemmArgs,
+  scratch: number,
+  chunks: number,
+  MB: number,
+  NB: number,
+  KB: number,
+): void {
+  pool.run(
     "gemm",
     [
       g.A,
@@ -430,6 +455,7 @@ export function runGemm(backend: BackendWasm, g: GemmArgs): void {
       g.B,
       g.N,
       g.C,
+      scratch,
       g.M,
       g.N,
       g.K,
@@ -439,8 +465,8 @@ export function runGemm(backend: BackendWasm, g: GemmArgs): void {
       NB,
       KB,
     ],
-    0,
-    0,
+    6,
+    GEMM_SCRATCH_BYTES,
     // Every chunk is written, even one left empty by the rounding (zeros).
     chunks * Math.ceil(g.M / MB) * Math.ceil(g.N / NB),
   );

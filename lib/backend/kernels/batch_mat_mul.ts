@@ -4,7 +4,8 @@
  * Products whose sizes fit our WebAssembly product's tiles (rows in 4s,
  * columns in 8s: the dense layers of MiniVGGNet and their gradients, in
  * training and inference) run on it, on every thread of the kernel pool:
- * it reads a transposed left operand in place, packs nothing, and adds the
+ * it reads a transposed left operand in place, copies the right one only a
+ * strip at a time (a depth slice of 8 columns, into L1), and adds the
  * bias and ReLU as it stores; a product with a few columns (up to 64, as
  * the 10-class layer) runs on it with its columns padded to 8. A·Bᵀ (the input
  * gradient dy·Wᵀ) runs as rows of dot products on both operands as they
@@ -50,8 +51,8 @@ const PACK_COST = 2;
 
 /**
  * act(A'·B' + bias) for one float32 matrix pair (batch 1) on our own
- * WebAssembly products, on every thread of the kernel pool, with no
- * packing: A·Bᵀ on `gemmNT` (dot products of rows, 2 × 4 tiles), the rest
+ * WebAssembly products, on every thread of the kernel pool, packing
+ * nothing whole: A·Bᵀ on `gemmNT` (dot products of rows, 2 × 4 tiles), the rest
  * on `gemm` (6 × 8 and 4 × 8 tiles), where a transposed A' is read in place and a
  * transposed B' is either copied or the product is computed as
  * Cᵀ = B'ᵀ·A'ᵀ, whichever copies less. Returns null when the sizes fit

@@ -259,7 +259,7 @@ export interface SimdKernels {
     k0: number,
     k1: number,
   ): void;
-  /** Blocks [k0, k1) of C = A·B (+ bias, ReLU), no packing, K in chunks (see source). */
+  /** Blocks [k0, k1) of C = A·B (+ bias, ReLU), B a strip at a time through `scratch`, K in chunks (see source). */
   gemm(
     A: number,
     ars: number,

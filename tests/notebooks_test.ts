@@ -691,47 +691,82 @@ Deno.test("deno task notebooks runs every notebook with FMNIST_LIMIT, and the HT
   );
 });
 
+/**
+ * Runs deno with `args` on a terminal of 120 columns (made by Python's pty
+ * module) and returns its exit code and everything it wrote there. With
+ * `ctrlCAfter`, types Ctrl-C two seconds after that text first appears.
+ * Each "\r\x1b[K" (back to the line's start, erase it) reads `<redraw>`.
+ */
+async function onTerminal(
+  args: string[],
+  ctrlCAfter?: string,
+): Promise<{ code: number; shown: string }> {
+  const r = await new Deno.Command("/usr/bin/python3", {
+    args: [
+      "-c",
+      `import fcntl, os, pty, select, struct, sys, termios, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+trigger = sys.argv[1].encode()
+chunks = []
+seen = None
+while True:
+    ready, _, _ = select.select([fd], [], [], 0.2)
+    if ready:
+        try:
+            data = os.read(fd, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        chunks.append(data)
+    if trigger and seen is None and trigger in b"".join(chunks):
+        seen = time.monotonic()
+    if seen is not None and time.monotonic() - seen >= 2:
+        os.write(fd, b"\x03")  # Ctrl-C, as typed
+        seen = float("inf")
+sys.stdout.buffer.write(b"".join(chunks))
+sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))`,
+      ctrlCAfter ?? "",
+      Deno.execPath(),
+      ...args,
+    ],
+    cwd: ROOT,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).output();
+  // The status line's "carriage return, erase line" as a marker of its own.
+  const shown = new TextDecoder().decode(r.stdout).replaceAll(
+    "\r\x1b[K",
+    "<redraw>",
+  );
+  return { code: r.code, shown };
+}
+
+/** The names in `dir`, sorted. */
+async function namesIn(dir: string): Promise<string[]> {
+  const names = [];
+  for await (const e of Deno.readDir(dir)) names.push(e.name);
+  return names.sort();
+}
+
 Deno.test("deno task notebooks on a terminal shows each cell as it runs on one status line, and leaves only finished files", async () => {
   const out = join("out", `test-${crypto.randomUUID()}`);
   try {
-    // A terminal of 120 columns for the task, made by Python's pty module.
-    const r = await new Deno.Command("/usr/bin/python3", {
-      args: [
-        "-c",
-        `import fcntl, os, pty, struct, sys, termios
-def child():
-    os.execvp(sys.argv[1], sys.argv[1:])
-pid, fd = pty.fork()
-if pid == 0:
-    child()
-fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
-chunks = []
-while True:
-    try:
-        data = os.read(fd, 65536)
-    except OSError:
-        break
-    if not data:
-        break
-    chunks.append(data)
-sys.stdout.buffer.write(b"".join(chunks))
-sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))`,
-        Deno.execPath(),
-        "task",
-        "notebooks",
-        "--limit",
-        "100",
-        "--out",
-        out,
-        "01-data",
-      ],
-      cwd: ROOT,
-      stdin: "null",
-      stdout: "piped",
-      stderr: "piped",
-      env: { NO_COLOR: "1" },
-    }).output();
-    const shown = new TextDecoder().decode(r.stdout);
+    const r = await onTerminal([
+      "task",
+      "notebooks",
+      "--limit",
+      "100",
+      "--out",
+      out,
+      "01-data",
+    ]);
+    const shown = r.shown;
     assert.equal(r.code, 0, shown);
     // Every code cell's start was drawn, numbered, over the line before.
     const code = (await readNotebook(join(NOTEBOOK_DIR, "01-data.ipynb")))
@@ -740,20 +775,111 @@ sys.exit(os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))`,
       assert.match(
         shown,
         new RegExp(
-          `\\r\\x1b\\[K01-data · cell ${i} of ${code.length} · \\d+:\\d\\d · `,
+          `<redraw>01-data · cell ${i} of ${code.length} · \\d+:\\d\\d · `,
         ),
         `cell ${i}`,
       );
     }
     // No status line is wider than the terminal; the last one is cleared.
-    const status = [...shown.matchAll(/\r\x1b\[K([^\r\n]*)/g)].map((m) => m[1]);
+    const status = [...shown.matchAll(/<redraw>([^\r\n<]*)/g)].map((m) => m[1]);
     assert.ok(status.length >= code.length, shown);
     for (const line of status) assert.ok([...line].length < 120, line);
-    assert.match(shown, /\r\x1b\[K01-data: executed in /);
+    assert.match(shown, /<redraw>01-data: executed in /);
     assert.doesNotMatch(shown, /@@notebook-progress/);
-    const files = [];
-    for await (const e of Deno.readDir(join(ROOT, out))) files.push(e.name);
-    assert.deepEqual(files.sort(), ["01-data.html", "01-data.ipynb"]);
+    assert.deepEqual(await namesIn(join(ROOT, out)), [
+      "01-data.html",
+      "01-data.ipynb",
+    ]);
+  } finally {
+    await Deno.remove(join(ROOT, out), { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("deno task notebooks: Ctrl-C stops it with one line saying what stopped and what finished, exit code 130, nothing half-written", async () => {
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  try {
+    const r = await onTerminal(
+      [
+        "task",
+        "notebooks",
+        "--limit",
+        "2000",
+        "--epochs",
+        "20",
+        "--out",
+        out,
+        "01-data",
+        "03-train",
+      ],
+      "epoch 1/",
+    );
+    assert.equal(r.code, 130, r.shown);
+    assert.match(
+      r.shown,
+      /<redraw>stopped by Ctrl-C while 03-train ran \(cell \d+ of \d+\); its outputs were not written\. Finished before it: 01-data \(in out\/test-[^)]+\/\)\.\r?\n/,
+    );
+    assert.doesNotMatch(r.shown, /Traceback|KeyboardInterrupt|unexpected/);
+    // 01-data's files, nothing of 03-train's, no staging folder.
+    assert.deepEqual(await namesIn(join(ROOT, out)), [
+      "01-data.html",
+      "01-data.ipynb",
+    ]);
+  } finally {
+    await Deno.remove(join(ROOT, out), { recursive: true }).catch(() => {});
+  }
+});
+
+Deno.test("deno task notebooks: a SIGINT sent to the task alone reaches nbconvert too and stops the run the same way", async () => {
+  const out = join("out", `test-${crypto.randomUUID()}`);
+  // The task's program with the task's permissions, so the signal reaches
+  // it alone (as \`kill -INT\` would), not its process group.
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-read=.,/usr/bin/jupyter",
+      "--allow-write=out",
+      "--allow-env=FMNIST_LIMIT,FMNIST_EPOCHS,FMNIST_RECIPE,DEBUG",
+      "--allow-run=deno,jupyter,/usr/bin/jupyter",
+      "lib/cli/notebooks.ts",
+      "--limit",
+      "2000",
+      "--epochs",
+      "20", // a training cell long enough to be named, on any machine
+      "--out",
+      out,
+      "03-train",
+    ],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+    env: { NO_COLOR: "1" },
+  }).spawn();
+  try {
+    // In a log, the training cell is named once it has run 10 s.
+    let text = "";
+    const reader = child.stdout.pipeThrough(new TextDecoderStream())
+      .getReader();
+    while (!/cell \d+ of \d+ is running: const live/.test(text)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += value;
+    }
+    assert.match(text, /03-train · cell \d+ of \d+ is running: const live/);
+    child.kill("SIGINT");
+    const rest = reader.read().then(async function drain(r): Promise<void> {
+      if (!r.done) return drain(await reader.read());
+    });
+    const [status, stderr] = await Promise.all([
+      child.status,
+      new Response(child.stderr).text(),
+      rest,
+    ]);
+    assert.equal(status.code, 130, stderr);
+    assert.match(
+      stderr,
+      /^stopped by Ctrl-C while 03-train ran \(cell \d+ of \d+\); its outputs were not written\.\n$/,
+    );
+    assert.deepEqual(await namesIn(join(ROOT, out)), []);
   } finally {
     await Deno.remove(join(ROOT, out), { recursive: true }).catch(() => {});
   }

@@ -140,6 +140,11 @@ export class NotebookProgress {
     this.#logEvery = options.logEveryMs ?? 30_000;
   }
 
+  /** The code cell running last, as `{ cell, cells }`, or null before the first. */
+  get cell(): { cell: number; cells: number } | null {
+    return this.#cell && { cell: this.#cell.cell, cells: this.#cell.cells };
+  }
+
   /** Takes one stderr line; true when it was a progress line (shown, not kept). */
   line(line: string): boolean {
     const event = parseProgressLine(line);

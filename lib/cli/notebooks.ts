@@ -62,6 +62,9 @@ Options:
 Needs Jupyter's nbconvert and nbclient (Debian: apt-get install
 jupyter-nbconvert python3-nbclient).`;
 
+/** The command {@link run} is waiting for, if any (Ctrl-C may need to reach it). */
+let running: Deno.ChildProcess | null = null;
+
 /**
  * Runs a command; returns exit code and output. With `progress`, its
  * stderr is read line by line as it comes: progress lines are shown (and
@@ -91,6 +94,7 @@ async function run(
     }
     throw e;
   }
+  running = child;
   const kept: string[] = [];
   const stderr = (async () => {
     let rest = "";
@@ -115,9 +119,15 @@ async function run(
     const [{ code }, out] = await Promise.all([child.status, stdout, stderr]);
     return { code, stdout: out, stderr: kept.join("\n") };
   } finally {
+    running = null;
     clearInterval(ticker);
     progress?.done();
   }
+}
+
+/** Ctrl-C stopped the run; the message says what was finished. */
+class Stopped extends Error {
+  override name = "Stopped";
 }
 
 /** A notebook's cell raised an error: the user's to fix, said in one line. */
@@ -276,12 +286,41 @@ async function main(): Promise<void> {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });
   await Deno.mkdir(staging);
+  // Ctrl-C: a terminal sends it to nbconvert too, which stops its kernel
+  // and exits; sent to this process alone, it is passed on after 2 s. The
+  // notebook that was running is reported as stopped, with what finished;
+  // a second Ctrl-C leaves at once.
+  let interrupted = false;
+  const onSigint = () => {
+    if (interrupted) Deno.exit(130);
+    interrupted = true;
+    const child = running;
+    if (child === null) return;
+    setTimeout(() => {
+      if (running !== child) return;
+      try {
+        child.kill("SIGINT");
+      } catch {
+        // It has just ended.
+      }
+    }, 2000);
+  };
+  Deno.addSignalListener("SIGINT", onSigint);
+  const finished: string[] = [];
+  let stopped: string | null = null;
   try {
     // Progress goes where the task's other lines go; on a terminal, as one
     // status line rewritten in place.
     const terminal = Deno.stdout.isTerminal();
     const started = performance.now();
     for (const name of selected) {
+      if (interrupted) {
+        throw new Stopped(
+          `stopped by Ctrl-C before ${name}; finished: ${
+            finished.join(", ")
+          } (in ${shown}/).`,
+        );
+      }
       const t0 = performance.now();
       const progress = new NotebookProgress(name, {
         write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
@@ -311,6 +350,18 @@ async function main(): Promise<void> {
         env,
         progress,
       );
+      if (interrupted) {
+        const at = progress.cell;
+        throw new Stopped(
+          `stopped by Ctrl-C while ${name} ran${
+            at ? ` (cell ${at.cell} of ${at.cells})` : ""
+          }; its outputs were not written${
+            finished.length > 0
+              ? `. Finished before it: ${finished.join(", ")} (in ${shown}/)`
+              : ""
+          }.`,
+        );
+      }
       if (executed.code !== 0) {
         const failure = cellFailure(executed.stderr);
         if (failure === null || Deno.env.get("DEBUG")) {
@@ -336,6 +387,15 @@ async function main(): Promise<void> {
         staging,
         join(staging, `${name}.ipynb`),
       ], env);
+      if (interrupted) {
+        throw new Stopped(
+          `stopped by Ctrl-C while ${name}.html was rendered; ${name}'s outputs were not written${
+            finished.length > 0
+              ? `. Finished before it: ${finished.join(", ")} (in ${shown}/)`
+              : ""
+          }.`,
+        );
+      }
       if (html.code !== 0) {
         console.error(tail(html.stderr));
         throw new Error(`rendering ${name}.ipynb to HTML failed (see above).`);
@@ -344,6 +404,7 @@ async function main(): Promise<void> {
       for (const file of [`${name}.ipynb`, `${name}.html`]) {
         await Deno.rename(join(staging, file), join(outDir, file));
       }
+      finished.push(name);
       console.log(
         `${name}: executed in ${
           formatDuration((performance.now() - t0) / 1000)
@@ -355,8 +416,16 @@ async function main(): Promise<void> {
         formatDuration((performance.now() - started) / 1000)
       } · outputs in ${outDir}/`,
     );
+  } catch (e) {
+    if (!(e instanceof Stopped)) throw e;
+    stopped = e.message;
   } finally {
+    Deno.removeSignalListener("SIGINT", onSigint);
     await Deno.remove(staging, { recursive: true }).catch(() => {});
+  }
+  if (stopped !== null) {
+    console.error(stopped);
+    Deno.exit(130);
   }
 }
 

@@ -225,16 +225,19 @@ Deno.test("bench --compare-pytorch alternates windows with the worker and prints
   }
 });
 
+/** `--scaling` on two threads, two short windows per measurement. */
+const SCALING = [
+  "--scaling",
+  "--threads",
+  "2",
+  "--windows",
+  "2",
+  "--seconds",
+  "1",
+];
+
 Deno.test("bench --scaling times training on all threads and on one, and batch 128 against 32, alternating, and prints the speed-ups", async () => {
-  const r = await runBench([
-    "--scaling",
-    "--threads",
-    "2",
-    "--windows",
-    "2",
-    "--seconds",
-    "1",
-  ]);
+  const r = await runBench(SCALING);
   const stderr = r.stderr.join("\n");
   if ((navigator.hardwareConcurrency ?? 1) < 2) {
     assert.equal(r.code, 1);
@@ -319,15 +322,7 @@ Deno.test("bench --scaling --compare-pytorch measures PyTorch's speed-ups beside
   const dir = await Deno.makeTempDir();
   const log = join(dir, "requests.jsonl");
   try {
-    const r = await bench(FAKE, [
-      "--scaling",
-      "--threads",
-      "2",
-      "--windows",
-      "2",
-      "--seconds",
-      "1",
-    ], { FAKE_PYTORCH_LOG: log });
+    const r = await bench(FAKE, SCALING, { FAKE_PYTORCH_LOG: log });
     const stderr = r.stderr.join("\n");
     assert.equal(r.code, 0, stderr);
     const requests = (await Deno.readTextFile(log)).trim().split("\n").map((

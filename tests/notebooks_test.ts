@@ -816,7 +816,7 @@ Deno.test("deno task notebooks: Ctrl-C stops it with one line saying what stoppe
     assert.equal(r.code, 130, r.shown);
     assert.match(
       r.shown,
-      /<redraw>stopped by Ctrl-C while 03-train ran \(cell \d+ of \d+\); its outputs were not written\. Finished before it: 01-data \(in out\/test-[^)]+\/\)\.\r?\n/,
+      /<redraw>stopped by Ctrl-C while 03-train ran \(cell \d+ of \d+\); 03-train's outputs were not written\. Finished before it: 01-data \(in out\/test-[^)]+\/\)\.\r?\n/,
     );
     assert.doesNotMatch(r.shown, /Traceback|KeyboardInterrupt|unexpected/);
     // 01-data's files, nothing of 03-train's, no staging folder.
@@ -877,7 +877,7 @@ Deno.test("deno task notebooks: a SIGINT sent to the task alone reaches nbconver
     assert.equal(status.code, 130, stderr);
     assert.match(
       stderr,
-      /^stopped by Ctrl-C while 03-train ran \(cell \d+ of \d+\); its outputs were not written\.\n$/,
+      /^stopped by Ctrl-C while 03-train ran \(cell \d+ of \d+\); 03-train's outputs were not written\.\n$/,
     );
     assert.deepEqual(await namesIn(join(ROOT, out)), []);
   } finally {

@@ -178,6 +178,101 @@ async function embedPlotly(path: string): Promise<void> {
   await writeFileAtomic(path, page);
 }
 
+/** What {@link executeOne} needs from the run. */
+interface RunContext {
+  jupyter: string;
+  env: Record<string, string>;
+  /** Where the notebook is executed and rendered before it is moved. */
+  staging: string;
+  outDir: string;
+  /** Progress as one status line (stdout is a terminal). */
+  terminal: boolean;
+  /** Whether Ctrl-C has come. */
+  interrupted: () => boolean;
+  /** The error that reports Ctrl-C "while …". */
+  stopped: (what: string) => Stopped;
+}
+
+/**
+ * Executes one notebook with nbconvert, showing its progress, renders it
+ * to HTML, and moves both into `outDir` once complete.
+ *
+ * @throws {Stopped} when Ctrl-C came meanwhile; {@link CellFailed} when a
+ * cell raised an error.
+ */
+async function executeOne(name: string, context: RunContext): Promise<void> {
+  const { jupyter, env, staging, outDir, terminal, interrupted, stopped } =
+    context;
+  const progress = new NotebookProgress(name, {
+    write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+    terminal,
+    columns: terminal ? Deno.consoleSize().columns : undefined,
+  });
+  const executed = await run(
+    jupyter,
+    [
+      "nbconvert",
+      "--to",
+      "notebook",
+      // nbconvert's executor, made to wait for outputs the Deno kernel
+      // sends late (see nbconvert/deno_execute.py).
+      "--NotebookExporter.preprocessors=deno_execute.DenoExecutePreprocessor",
+      "--DenoExecutePreprocessor.enabled=True",
+      "--ExecutePreprocessor.kernel_name=deno",
+      "--ExecutePreprocessor.timeout=-1",
+      "--ExecutePreprocessor.startup_timeout=120",
+      "--DenoExecutePreprocessor.progress=True",
+      "--output-dir",
+      staging,
+      "--output",
+      name,
+      join(NOTEBOOK_DIR, `${name}.ipynb`),
+    ],
+    env,
+    progress,
+  );
+  if (interrupted()) {
+    const at = progress.cell;
+    throw stopped(
+      `${name} ran${at ? ` (cell ${at.cell} of ${at.cells})` : ""}`,
+    );
+  }
+  if (executed.code !== 0) {
+    const failure = cellFailure(executed.stderr);
+    if (failure === null || Deno.env.get("DEBUG")) {
+      console.error(tail(executed.stderr));
+    }
+    if (failure === null) {
+      throw new Error(
+        `${name}.ipynb failed to execute (nbconvert's output is above); fix it and run again.`,
+      );
+    }
+    throw new CellFailed(
+      `${name}.ipynb stopped at an error in the cell that starts "${failure.firstLine}": ${failure.error}`,
+    );
+  }
+  const html = await run(jupyter, [
+    "nbconvert",
+    "--to",
+    "html",
+    `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
+    "--template",
+    "offline",
+    "--output-dir",
+    staging,
+    join(staging, `${name}.ipynb`),
+  ], env);
+  if (interrupted()) throw stopped(`${name}.html was rendered`);
+  if (html.code !== 0) {
+    console.error(tail(html.stderr));
+    throw new Error(`rendering ${name}.ipynb to HTML failed (see above).`);
+  }
+  await embedPlotly(join(staging, `${name}.html`));
+  for (const file of [`${name}.ipynb`, `${name}.html`]) {
+    await Deno.rename(join(staging, file), join(outDir, file));
+  }
+}
+
 async function main(): Promise<void> {
   const { values, positionals } = parseFlags(Deno.args, {
     limit: { type: "string" },
@@ -322,88 +417,22 @@ async function main(): Promise<void> {
         );
       }
       const t0 = performance.now();
-      const progress = new NotebookProgress(name, {
-        write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
-        terminal,
-        columns: terminal ? Deno.consoleSize().columns : undefined,
-      });
-      const executed = await run(
+      await executeOne(name, {
         jupyter,
-        [
-          "nbconvert",
-          "--to",
-          "notebook",
-          // nbconvert's executor, made to wait for outputs the Deno kernel
-          // sends late (see nbconvert/deno_execute.py).
-          "--NotebookExporter.preprocessors=deno_execute.DenoExecutePreprocessor",
-          "--DenoExecutePreprocessor.enabled=True",
-          "--ExecutePreprocessor.kernel_name=deno",
-          "--ExecutePreprocessor.timeout=-1",
-          "--ExecutePreprocessor.startup_timeout=120",
-          "--DenoExecutePreprocessor.progress=True",
-          "--output-dir",
-          staging,
-          "--output",
-          name,
-          join(NOTEBOOK_DIR, `${name}.ipynb`),
-        ],
         env,
-        progress,
-      );
-      if (interrupted) {
-        const at = progress.cell;
-        throw new Stopped(
-          `stopped by Ctrl-C while ${name} ran${
-            at ? ` (cell ${at.cell} of ${at.cells})` : ""
-          }; its outputs were not written${
-            finished.length > 0
-              ? `. Finished before it: ${finished.join(", ")} (in ${shown}/)`
-              : ""
-          }.`,
-        );
-      }
-      if (executed.code !== 0) {
-        const failure = cellFailure(executed.stderr);
-        if (failure === null || Deno.env.get("DEBUG")) {
-          console.error(tail(executed.stderr));
-        }
-        if (failure === null) {
-          throw new Error(
-            `${name}.ipynb failed to execute (nbconvert's output is above); fix it and run again.`,
-          );
-        }
-        throw new CellFailed(
-          `${name}.ipynb stopped at an error in the cell that starts "${failure.firstLine}": ${failure.error}`,
-        );
-      }
-      const html = await run(jupyter, [
-        "nbconvert",
-        "--to",
-        "html",
-        `--TemplateExporter.extra_template_basedirs=${TEMPLATES}`,
-        "--template",
-        "offline",
-        "--output-dir",
         staging,
-        join(staging, `${name}.ipynb`),
-      ], env);
-      if (interrupted) {
-        throw new Stopped(
-          `stopped by Ctrl-C while ${name}.html was rendered; ${name}'s outputs were not written${
-            finished.length > 0
-              ? `. Finished before it: ${finished.join(", ")} (in ${shown}/)`
-              : ""
-          }.`,
-        );
-      }
-      if (html.code !== 0) {
-        console.error(tail(html.stderr));
-        throw new Error(`rendering ${name}.ipynb to HTML failed (see above).`);
-      }
-      await embedPlotly(join(staging, `${name}.html`));
-      for (const file of [`${name}.ipynb`, `${name}.html`]) {
-        await Deno.rename(join(staging, file), join(outDir, file));
-      }
+        outDir,
+        terminal,
+        interrupted: () => interrupted,
+        stopped: (what) =>
+          new Stopped(
+            `stopped by Ctrl-C while ${what}; ${name}'s outputs were not written${
+              finished.length > 0
+                ? `. Finished before it: ${finished.join(", ")} (in ${shown}/)`
+                : ""
+            }.`,
+          ),
+      });
       finished.push(name);
       console.log(
         `${name}: executed in ${

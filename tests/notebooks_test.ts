@@ -865,6 +865,9 @@ Deno.test("deno task notebooks: a SIGINT sent to the task alone reaches nbconver
       text += value;
     }
     assert.match(text, /03-train · cell \d+ of \d+ is running: const live/);
+    // Twice, 20 ms apart, as deno task can deliver one press: still one.
+    child.kill("SIGINT");
+    await new Promise((r) => setTimeout(r, 20));
     child.kill("SIGINT");
     const rest = reader.read().then(async function drain(r): Promise<void> {
       if (!r.done) return drain(await reader.read());

@@ -26,6 +26,7 @@ import { plotlyPageScript } from "../render/html.ts";
 import { plotlyJsSource } from "../render/plotly_source.ts";
 import { pathKind, writeFileAtomic } from "../files.ts";
 import { NotebookProgress } from "./notebook_progress.ts";
+import { pressCounter } from "./ctrl_c.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 import {
   defaultJupyter,
@@ -386,8 +387,11 @@ async function main(): Promise<void> {
   // notebook that was running is reported as stopped, with what finished;
   // a second Ctrl-C leaves at once.
   let interrupted = false;
+  const press = pressCounter();
   const onSigint = () => {
-    if (interrupted) Deno.exit(130);
+    const n = press();
+    if (n === null) return; // the same press, delivered twice
+    if (n > 1) Deno.exit(130);
     interrupted = true;
     const child = running;
     if (child === null) return;

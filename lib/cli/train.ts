@@ -39,6 +39,7 @@ import {
   formatProgressBar,
 } from "../progress.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
+import { pressCounter } from "./ctrl_c.ts";
 
 const HELP =
   `Train MiniVGGNet on Fashion-MNIST on the WASM-SIMD backend (seed recipe by default).
@@ -211,10 +212,11 @@ async function main(): Promise<void> {
   // The folder is checked and locked before anything long starts.
   const folder = await openRunFolder(outDir, { resume: resuming });
   const sigint = new AbortController();
-  let presses = 0;
+  const press = pressCounter();
   const onSigint = () => {
-    presses++;
-    if (presses === 1) {
+    const n = press();
+    if (n === null) return; // the same press, delivered twice
+    if (n === 1) {
       console.error(
         "\nStopping after this batch to save a checkpoint and the outputs so far (Ctrl-C again quits at once)…",
       );
@@ -327,7 +329,7 @@ async function main(): Promise<void> {
     printer.end();
     const { model, history, holdout } = trained;
     // Ctrl-C reaches training as an aborted signal: say it was Ctrl-C.
-    const stopped = trained.stopped && presses > 0
+    const stopped = trained.stopped && sigint.signal.aborted
       ? { ...trained.stopped, reason: "interrupt" as const }
       : trained.stopped;
     const trainSeconds = (checkpoint?.elapsedSeconds ?? 0) + trained.seconds;

@@ -831,16 +831,15 @@ Deno.test("deno task notebooks: Ctrl-C stops it with one line saying what stoppe
 
 Deno.test("deno task notebooks: a SIGINT sent to the task alone reaches nbconvert too and stops the run the same way", async () => {
   const out = join("out", `test-${crypto.randomUUID()}`);
-  // The task's program with the task's permissions, so the signal reaches
-  // it alone (as \`kill -INT\` would), not its process group.
+  // The task's program with the task's permissions (its `deno run`
+  // arguments in deno.json), so the signal reaches it alone (as
+  // `kill -INT` would), not its process group.
+  const task: string = JSON.parse(
+    await Deno.readTextFile(join(ROOT, "deno.json")),
+  ).tasks.notebooks;
   const child = new Deno.Command(Deno.execPath(), {
     args: [
-      "run",
-      "--allow-read=.,/usr/bin/jupyter",
-      "--allow-write=out",
-      "--allow-env=FMNIST_LIMIT,FMNIST_EPOCHS,FMNIST_RECIPE,DEBUG",
-      "--allow-run=deno,jupyter,/usr/bin/jupyter",
-      "lib/cli/notebooks.ts",
+      ...task.slice(task.indexOf("deno run ") + "deno ".length).split(" "),
       "--limit",
       "2000",
       "--epochs",

@@ -27,6 +27,7 @@ import { plotlyJsSource } from "../render/plotly_source.ts";
 import { pathKind, writeFileAtomic } from "../files.ts";
 import { NotebookProgress } from "./notebook_progress.ts";
 import { pressCounter } from "./ctrl_c.ts";
+import { lines } from "./lines.ts";
 import { intFlag, parseFlags, runMain, UsageError } from "./args.ts";
 import {
   defaultJupyter,
@@ -98,21 +99,9 @@ async function run(
   running = child;
   const kept: string[] = [];
   const stderr = (async () => {
-    let rest = "";
-    const take = (line: string) => {
+    for await (const line of lines(child.stderr)) {
       if (!progress?.line(line)) kept.push(line);
-    };
-    for await (
-      const chunk of child.stderr.pipeThrough(new TextDecoderStream())
-    ) {
-      rest += chunk;
-      let nl: number;
-      while ((nl = rest.indexOf("\n")) >= 0) {
-        take(rest.slice(0, nl));
-        rest = rest.slice(nl + 1);
-      }
     }
-    if (rest !== "") take(rest);
   })();
   const ticker = progress ? setInterval(() => progress.tick(), 1000) : 0;
   try {
@@ -204,8 +193,9 @@ interface RunContext {
 async function executeOne(name: string, context: RunContext): Promise<void> {
   const { jupyter, env, staging, outDir, terminal, interrupted, stopped } =
     context;
+  const encoder = new TextEncoder();
   const progress = new NotebookProgress(name, {
-    write: (text) => Deno.stdout.writeSync(new TextEncoder().encode(text)),
+    write: (text) => Deno.stdout.writeSync(encoder.encode(text)),
     terminal,
     columns: terminal ? Deno.consoleSize().columns : undefined,
   });

@@ -14,6 +14,7 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
+import { lines } from "./lines.ts";
 
 /**
  * The worker script, in the project's `bench/` folder.
@@ -114,20 +115,6 @@ export interface PytorchWorkerOptions {
   threads: number;
   /** The worker script (default {@link PYTORCH_WORKER}). */
   script?: string;
-}
-
-/** Lines of a byte stream, without their line ends. */
-async function* lines(stream: ReadableStream<Uint8Array>) {
-  let rest = "";
-  for await (const chunk of stream.pipeThrough(new TextDecoderStream())) {
-    rest += chunk;
-    let nl: number;
-    while ((nl = rest.indexOf("\n")) >= 0) {
-      yield rest.slice(0, nl);
-      rest = rest.slice(nl + 1);
-    }
-  }
-  if (rest !== "") yield rest;
 }
 
 /**

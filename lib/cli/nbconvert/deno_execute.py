@@ -62,12 +62,17 @@ class DenoExecutePreprocessor(ExecutePreprocessor):
         sys.stderr.write(PROGRESS_PREFIX + json.dumps(obj) + "\n")
         sys.stderr.flush()
 
+    def preprocess(self, nb, resources=None, km=None):
+        # The code cells' numbers (1 to n, empty cells left out), once per notebook.
+        code = [c for c in nb.cells if c.cell_type == "code" and c.source.strip()]
+        self._numbers = {id(c): i for i, c in enumerate(code, 1)}
+        return super().preprocess(nb, resources, km)
+
     def preprocess_cell(self, cell, resources, index):
-        if self.progress and cell.cell_type == "code" and cell.source.strip():
-            code = [c for c in self.nb.cells if c.cell_type == "code" and c.source.strip()]
-            number = next((i for i, c in enumerate(code, 1) if c is cell), 0)
+        number = self._numbers.get(id(cell)) if self.progress else None
+        if number is not None:
             first = next((l for l in cell.source.splitlines() if l.strip()), "")
-            self._report({"cell": number, "cells": len(code), "source": first.strip()})
+            self._report({"cell": number, "cells": len(self._numbers), "source": first.strip()})
         return super().preprocess_cell(cell, resources, index)
 
     def process_message(self, msg, cell, cell_index):
